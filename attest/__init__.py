@@ -1,0 +1,1 @@
+"""Envelopes, keys, signatures, attestations, verifiable credentials and quorum."""

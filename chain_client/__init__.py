@@ -1,0 +1,1 @@
+"""Chain messages, the cosmpy client and the embedded local chain."""

@@ -1,0 +1,1 @@
+"""HPC adapter: SLURM accounting, compute rewards, Kubernetes node manifests."""

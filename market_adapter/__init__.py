@@ -1,0 +1,1 @@
+"""Marketplace adapter: Waldur order gating and the provider bid engine."""

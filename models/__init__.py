@@ -1,0 +1,1 @@
+"""Model architectures (CRAFT, UNET, scorer ensemble) and their loading and versioning."""

@@ -1,0 +1,1 @@
+"""Verification stages: document, face, capture provenance, web scopes and scoring."""

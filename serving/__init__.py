@@ -1,0 +1,1 @@
+"""The BentoML validator server, the validator daemon and local verification."""

@@ -1,0 +1,1 @@
+"""Data generation (synthetic identities), training and evaluation of VEID's models."""
