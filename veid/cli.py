@@ -52,12 +52,16 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS or not _available(COMMANDS[name][0]):
             return None
-        if ctx.resilient_parsing or "--help" in sys.argv[1:2]:
-            # `veid --help`: describe without importing the command's module.
-            return click.Command(name, help=COMMANDS[name][1], short_help=COMMANDS[name][1])
         module_name, attr = COMMANDS[name][0].split(":")
         module = importlib.import_module(module_name)
         return getattr(module, attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List subcommands from the registry, without importing their modules."""
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
