@@ -50,12 +50,16 @@ VERIFICATION_STATUS_VERIFIED: VerificationStatus
 VERIFICATION_STATUS_REJECTED: VerificationStatus
 
 class Params(_message.Message):
-    __slots__ = ("quorum_tolerance", "tiers")
+    __slots__ = ("quorum_tolerance", "tiers", "quorum_threshold_num", "quorum_threshold_den")
     QUORUM_TOLERANCE_FIELD_NUMBER: _ClassVar[int]
     TIERS_FIELD_NUMBER: _ClassVar[int]
+    QUORUM_THRESHOLD_NUM_FIELD_NUMBER: _ClassVar[int]
+    QUORUM_THRESHOLD_DEN_FIELD_NUMBER: _ClassVar[int]
     quorum_tolerance: int
     tiers: _containers.RepeatedCompositeFieldContainer[TierBound]
-    def __init__(self, quorum_tolerance: _Optional[int] = ..., tiers: _Optional[_Iterable[_Union[TierBound, _Mapping]]] = ...) -> None: ...
+    quorum_threshold_num: int
+    quorum_threshold_den: int
+    def __init__(self, quorum_tolerance: _Optional[int] = ..., tiers: _Optional[_Iterable[_Union[TierBound, _Mapping]]] = ..., quorum_threshold_num: _Optional[int] = ..., quorum_threshold_den: _Optional[int] = ...) -> None: ...
 
 class TierBound(_message.Message):
     __slots__ = ("name", "min_score")
@@ -128,7 +132,7 @@ class Scope(_message.Message):
     def __init__(self, scope_id: _Optional[str] = ..., owner: _Optional[str] = ..., envelope_ref: _Optional[str] = ..., envelope_hash: _Optional[bytes] = ..., salt_hash: _Optional[bytes] = ..., client_id: _Optional[str] = ..., client_signature: _Optional[bytes] = ..., user_signature: _Optional[bytes] = ..., status: _Optional[_Union[VerificationStatus, str]] = ..., uploaded_height: _Optional[int] = ...) -> None: ...
 
 class Attestation(_message.Message):
-    __slots__ = ("attestation_id", "validator", "subject", "scope_id", "score", "tier", "model_versions_hash", "evidence_commitment", "signed_attestation", "height", "revoked", "revoke_reason")
+    __slots__ = ("attestation_id", "validator", "subject", "scope_id", "score", "tier", "model_versions_hash", "evidence_commitment", "signed_attestation", "height", "revoked", "revoke_reason", "round", "score_version")
     ATTESTATION_ID_FIELD_NUMBER: _ClassVar[int]
     VALIDATOR_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
@@ -141,6 +145,8 @@ class Attestation(_message.Message):
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     REVOKED_FIELD_NUMBER: _ClassVar[int]
     REVOKE_REASON_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    SCORE_VERSION_FIELD_NUMBER: _ClassVar[int]
     attestation_id: str
     validator: str
     subject: str
@@ -153,7 +159,9 @@ class Attestation(_message.Message):
     height: int
     revoked: bool
     revoke_reason: str
-    def __init__(self, attestation_id: _Optional[str] = ..., validator: _Optional[str] = ..., subject: _Optional[str] = ..., scope_id: _Optional[str] = ..., score: _Optional[int] = ..., tier: _Optional[str] = ..., model_versions_hash: _Optional[bytes] = ..., evidence_commitment: _Optional[bytes] = ..., signed_attestation: _Optional[bytes] = ..., height: _Optional[int] = ..., revoked: bool = ..., revoke_reason: _Optional[str] = ...) -> None: ...
+    round: str
+    score_version: int
+    def __init__(self, attestation_id: _Optional[str] = ..., validator: _Optional[str] = ..., subject: _Optional[str] = ..., scope_id: _Optional[str] = ..., score: _Optional[int] = ..., tier: _Optional[str] = ..., model_versions_hash: _Optional[bytes] = ..., evidence_commitment: _Optional[bytes] = ..., signed_attestation: _Optional[bytes] = ..., height: _Optional[int] = ..., revoked: bool = ..., revoke_reason: _Optional[str] = ..., round: _Optional[str] = ..., score_version: _Optional[int] = ...) -> None: ...
 
 class ScoreRecord(_message.Message):
     __slots__ = ("address", "score", "tier", "round", "agreeing_power", "total_power", "updated_height", "score_version")
