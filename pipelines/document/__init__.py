@@ -1,0 +1,1 @@
+"""Document reading: ICAO 9303 machine-readable zones, AAMVA licence barcodes, field extraction."""
