@@ -1,0 +1,1 @@
+"""Face verification: MTCNN detection, alignment, dlib embeddings, quality gates, passive liveness."""
