@@ -149,6 +149,34 @@ class Attestation:
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"malformed attestation record: {exc}") from exc
 
+    @classmethod
+    def create(
+        cls,
+        issuer: str,
+        subject: str,
+        score: int,
+        tier: str,
+        *,
+        issued_at: int,
+        validity_days: int,
+        scopes: Sequence[ScopeSummary] = (),
+        reason_codes: Sequence[str] = (),
+        model_versions: Sequence[ModelVersion] = (),
+        pipeline_version: str = "",
+        evidence_commitment: str,
+    ) -> Attestation:
+        """A new active attestation with a fresh nonce, expiring ``validity_days`` after ``issued_at``.
+
+        Args:
+            issued_at: Unix time, seconds (injected so that callers and tests control the clock).
+            validity_days: usually ``AttestConfig.attestation_validity_days``.
+        """
+        return cls(
+            issuer=issuer, subject=subject, score=score, tier=tier, scopes=tuple(scopes),
+            reason_codes=tuple(reason_codes), model_versions=tuple(model_versions), pipeline_version=pipeline_version,
+            evidence_commitment=evidence_commitment, issued_at=issued_at, expires_at=issued_at + validity_days * 86400,
+        )  # fmt: skip
+
     def canonical_bytes(self) -> bytes:
         """RFC 8785 canonical JSON of :meth:`to_dict`: the bytes that are signed and hashed."""
         return canonicalize(self.to_dict())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -23,6 +24,7 @@ from veid.errors import CryptoError, InputError
 CRYPTOSUITE = "eddsa-jcs-2022"
 PROOF_TYPE = "DataIntegrityProof"
 VC_CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2"
+_DATETIME_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,17 @@ def _timestamp(when: datetime) -> str:
     return when.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _checked_timestamp(text: str) -> str:
+    """Accept an XML Schema dateTimeStamp (``2023-02-24T23:36:38Z`` or with an offset) unchanged."""
+    if not _DATETIME_STAMP.match(text):
+        raise InputError(f"created must be a date-time with a time zone, like 2023-02-24T23:36:38Z, got {text!r}")
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"created is not a valid date-time: {text!r}") from exc
+    return text
+
+
 def proof_options(
     document: dict[str, Any],
     verification_method: str,
@@ -91,7 +104,7 @@ def proof_options(
     options: dict[str, Any] = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
-        "created": created if isinstance(created, str) else _timestamp(created),
+        "created": _checked_timestamp(created) if isinstance(created, str) else _timestamp(created),
         "verificationMethod": verification_method,
         "proofPurpose": proof_purpose,
     }

@@ -156,3 +156,11 @@ def test_canonical_roundtrip_property(score, tier, reasons, scopes, pipeline, is
     back = Attestation.from_dict(json.loads(att.canonical_bytes()))
     assert back == att
     assert back.canonical_bytes() == att.canonical_bytes()
+
+
+def test_create_sets_expiry_and_fresh_nonce() -> None:
+    kwargs = dict(issued_at=1_700_000_000, validity_days=30, evidence_commitment="ab" * 32)
+    a = Attestation.create(VALIDATOR.address, SUBJECT, 50, "basic", **kwargs)  # type: ignore[arg-type]
+    b = Attestation.create(VALIDATOR.address, SUBJECT, 50, "basic", **kwargs)  # type: ignore[arg-type]
+    assert a.expires_at - a.issued_at == 30 * 86400 and a.status is AttestationStatus.ACTIVE
+    assert a.nonce != b.nonce and a.attestation_id != b.attestation_id

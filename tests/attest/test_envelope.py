@@ -77,6 +77,15 @@ def test_flipping_any_byte_is_rejected(suite: Suite) -> None:
             open_envelope(bytes(bad), keys[1])
 
 
+def test_signature_is_checked_before_decryption() -> None:
+    key = X25519Key.generate()
+    env = seal(b"payload", [key.public_key()], SENDER, CTX)
+    assert len(env.wrapped_keys[0]) == 32 + 32 + 16  # X25519 encapsulation, wrapped 256-bit key, GCM tag
+    tampered = dataclasses.replace(env, ciphertext=env.ciphertext[:-1] + bytes([env.ciphertext[-1] ^ 1]))
+    with pytest.raises(CryptoError, match="signature"):
+        open_envelope(tampered, key)
+
+
 def test_wrong_recipient_context_and_sender() -> None:
     key = X25519Key.generate()
     env = seal(b"p", [key.public_key()], SENDER, CTX)

@@ -114,6 +114,14 @@ def test_malformed_proofs(w3c: dict) -> None:
             verify_proof(doc)
 
 
+def test_created_must_be_a_datetime_stamp(w3c: dict) -> None:
+    from veid.errors import InputError
+
+    for bad in ("yesterday", "2023-02-24", "2023-02-24T23:36:38", "2023-02-30T00:00:00Z"):
+        with pytest.raises(InputError):
+            add_proof(w3c["unsigned"], _key(w3c), created=bad)
+
+
 def test_did_key_roundtrip() -> None:
     key = Ed25519Key.generate()
     method = did_key_verification_method(key.public_key_bytes)
