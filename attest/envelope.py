@@ -232,10 +232,18 @@ def seal(
     )
 
 
-def verify_envelope(envelope: Envelope, trusted_senders: Collection[bytes] | None = None) -> None:
-    """Check the sender's signature (and, if given, that the sender is trusted). Raises on failure."""
-    if trusted_senders is not None and envelope.sender_public_key not in {bytes(k) for k in trusted_senders}:
-        raise CryptoError(f"envelope sender {key_id(envelope.sender_public_key)} is not trusted")
+def verify_envelope(envelope: Envelope, trusted_senders: Collection[bytes | str] | None = None) -> None:
+    """Check the sender's signature (and, if given, that the sender is trusted). Raises on failure.
+
+    Args:
+        envelope: the parsed envelope.
+        trusted_senders: raw 32-byte Ed25519 public keys or their key ids (hex strings).
+    """
+    if trusted_senders is not None:
+        sender_id = key_id(envelope.sender_public_key)
+        trusted = {k if isinstance(k, str) else key_id(bytes(k)) for k in trusted_senders}
+        if sender_id not in trusted:
+            raise CryptoError(f"envelope sender {sender_id} is not trusted")
     verify_ed25519(envelope.sender_public_key, envelope.signed_bytes(), envelope.signature)
 
 
@@ -243,7 +251,7 @@ def open_envelope(
     envelope: Envelope | bytes,
     recipient_private: RecipientPrivateKey,
     expected_context: EnvelopeContext | None = None,
-    trusted_senders: Collection[bytes] | None = None,
+    trusted_senders: Collection[bytes | str] | None = None,
 ) -> bytes:
     """Verify and decrypt an envelope for one recipient; fails closed.
 
@@ -254,7 +262,7 @@ def open_envelope(
         envelope: an :class:`Envelope` or its canonical bytes.
         recipient_private: this recipient's private key (same algorithm as the suite).
         expected_context: if given, the envelope's context must equal it.
-        trusted_senders: if given, raw Ed25519 public keys one of which must have signed.
+        trusted_senders: if given, Ed25519 public keys (raw bytes or key ids) one of which must have signed.
             Without it the signature proves integrity under the embedded key only.
 
     Raises:

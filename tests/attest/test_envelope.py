@@ -95,6 +95,9 @@ def test_wrong_recipient_context_and_sender() -> None:
         open_envelope(env, key, expected_context=dataclasses.replace(CTX, subject="virtengine1other"))
     with pytest.raises(CryptoError, match="not trusted"):
         open_envelope(env, key, trusted_senders=[Ed25519Key.generate().public_key_bytes])
+    with pytest.raises(CryptoError, match="not trusted"):
+        open_envelope(env, key, trusted_senders=[Ed25519Key.generate().key_id])
+    assert open_envelope(env, key, trusted_senders=[SENDER.key_id]) == b"p"
     with pytest.raises(CryptoError):
         open_envelope(env, MLKEM768X25519Key.generate())
 
