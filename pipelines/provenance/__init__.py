@@ -1,0 +1,1 @@
+"""Capture provenance: signed uploads from approved capture clients, verified for freshness and replay."""
