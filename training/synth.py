@@ -194,7 +194,9 @@ def generate(out_dir: Path, n: int, seed: int, cfg: SynthConfig | None = None, *
     bar.close()
     manifest = out_dir / "manifest.jsonl"
     _write_text(manifest, "".join(_dumps(r) + "\n" for r in records))
-    _write_text(out_dir / "config.json", _dumps({"n": n, "seed": seed, "config": to_mapping(cfg)}) + "\n")
+    settings = to_mapping(cfg)
+    del settings["workers"]  # does not change the output
+    _write_text(out_dir / "config.json", _dumps({"n": n, "seed": seed, "config": settings}) + "\n")
     _write_scopes(out_dir, records, seed)
     return manifest
 
