@@ -68,7 +68,7 @@ class Reader:
     """Strict cursor over canonical bytes; every read checks the remaining length."""
 
     def __init__(self, data: bytes) -> None:
-        self._data = memoryview(bytes(data))
+        self._data = memoryview(data if isinstance(data, bytes) else bytes(data))  # bytes are immutable: no copy
         self._pos = 0
 
     @property

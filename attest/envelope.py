@@ -132,8 +132,11 @@ class Envelope:
         w = Writer()
         for wrapped in self.wrapped_keys:
             w.bytes16(wrapped)
-        w.bytes32(self.ciphertext).fixed(self.signature, 64)
-        return self.header_bytes() + w.getvalue()
+        w.u32(len(self.ciphertext))
+        if len(self.signature) != 64:
+            raise EncodingError("signature must be 64 bytes")
+        # one join, so a large ciphertext is copied once
+        return b"".join((self.header_bytes(), w.getvalue(), self.ciphertext, self.signature))
 
     @property
     def digest(self) -> str:
@@ -225,7 +228,7 @@ def seal(
     wrapped = tuple(
         hpke_suite.encrypt(data_key, r.to_hpke(), info=_wrap_info(header_digest, r.key_id)) for r in recipients
     )
-    ciphertext = AESGCM(data_key).encrypt(nonce, bytes(plaintext), _PAYLOAD_LABEL + header_digest)
+    ciphertext = AESGCM(data_key).encrypt(nonce, plaintext, _PAYLOAD_LABEL + header_digest)
     unsigned = Envelope(suite, sender.public_key_bytes, context, kids, nonce, wrapped, ciphertext, b"\x00" * 64)
     return Envelope(
         suite, sender.public_key_bytes, context, kids, nonce, wrapped, ciphertext, sender.sign(unsigned.signed_bytes())
