@@ -168,6 +168,9 @@ def _validate_veid(state: genesis_pb2.GenesisState, prefix: str, funded: set[str
     tolerance = state.params.quorum_tolerance
     if tolerance > 100:
         raise _fail(source, f"{where}.params.quorum_tolerance", f"must be 0-100, got {tolerance}")
+    num, den = state.params.quorum_threshold_num, state.params.quorum_threshold_den
+    if (num or den) and not 0 < num <= den:
+        raise _fail(source, f"{where}.params.quorum_threshold_num", f"threshold {num}/{den} must be in (0, 1]")
     for i, bound in enumerate(state.params.tiers):
         if bound.min_score > 100 or not bound.name:
             raise _fail(source, f"{where}.params.tiers[{i}]", "needs a name and a min_score of 0-100")
