@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -173,3 +176,30 @@ def running_address(home: str | Path) -> str | None:
         return json.loads((Path(home) / "node.json").read_text(encoding="utf-8"))["grpc"]
     except (OSError, ValueError, KeyError):
         return None
+
+
+def spawn_node(home: str | Path, grpc_port: int = 0, timeout_s: float = 60.0) -> tuple[subprocess.Popen, str]:
+    """Run ``veid chain start --home HOME`` as a subprocess and wait until it serves; returns it and its address.
+
+    Raises:
+        ChainError: the node exited or did not serve within ``timeout_s``.
+    """
+    home = Path(home)
+    (home / "node.json").unlink(missing_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "veid.cli", "chain", "start", "--home", str(home), "--grpc-port", str(grpc_port)],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            info = json.loads((home / "node.json").read_text(encoding="utf-8"))
+            if info.get("pid") == proc.pid:
+                return proc, info["grpc"]
+        except (OSError, ValueError):
+            pass
+        if proc.poll() is not None:
+            raise ChainError(f"node exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+        time.sleep(0.05)
+    proc.kill()
+    raise ChainError(f"node in {home} did not serve within {timeout_s} s")

@@ -3,46 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from chain_client.chain.home import init_home, wallet
+from chain_client.chain.home import init_home, spawn_node, wallet
 from chain_client.client import ChainClient
 from chain_client.config import ChainConfig
 from chain_client.messages import msg_send
 from cosmpy.protos.cosmos.base.tendermint.v1beta1.query_pb2 import GetBlockByHeightRequest
 from cosmpy.protos.cosmos.tx.v1beta1.service_pb2 import BroadcastMode, BroadcastTxRequest, GetTxRequest
 
-REPO = Path(__file__).resolve().parents[2]
 CFG = dataclasses.replace(ChainConfig(), grpc_port=0, block_time_ms=5, tx_timeout_s=10.0)  # sqlite FULL, the default
 
 
 def _start(home: Path) -> tuple[subprocess.Popen, str]:
-    (home / "node.json").unlink(missing_ok=True)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "veid.cli", "chain", "start", "--home", str(home), "--grpc-port", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            info = json.loads((home / "node.json").read_text())
-            if info["pid"] == proc.pid:
-                return proc, info["grpc"]
-        except (OSError, ValueError, KeyError):
-            pass
-        if proc.poll() is not None:
-            raise AssertionError(f"node exited early: {proc.stdout.read()}")
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("node did not start within 60 s")
+    return spawn_node(home, 0, timeout_s=60)
 
 
 def _app_hash(client: ChainClient, height: int) -> bytes:
