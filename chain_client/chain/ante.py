@@ -11,6 +11,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 
+import bech32
 from google.protobuf.message import DecodeError, Message
 
 from chain_client.chain import codes
@@ -190,6 +191,8 @@ class AnteHandler:
         if check and paid < required:
             got = ",".join(f"{a}{d}" for d, a in coins) or "0" + self.denom
             raise codes.refuse(codes.INSUFFICIENT_FEE, f"insufficient fees; got: {got} required: {required}{self.denom}")
+        if fee.granter:
+            raise codes.refuse(codes.INVALID_REQUEST, "fee grants are not supported on this chain: invalid request")
         payer = fee.payer or tx.signers[0]
         if payer not in tx.signers:
             raise codes.refuse(codes.UNAUTHORIZED, f"fee payer {payer} did not sign: unauthorized")
@@ -220,6 +223,4 @@ class AnteHandler:
 
 def module_address(name: str, prefix: str) -> str:
     """A module account's address as Cosmos derives it: the first 20 bytes of sha256(name), in bech32."""
-    import bech32
-
     return bech32.bech32_encode(prefix, bech32.convertbits(hashlib.sha256(name.encode()).digest()[:20], 8, 5, True))

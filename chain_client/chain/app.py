@@ -7,6 +7,7 @@ these in order; the application alone owns the state and the app hash.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -144,7 +145,7 @@ class VeidApp:
         if last is None or height != last.height + 1:
             raise ChainError(f"cannot finalize height {height}: last committed height is {last.height if last else None}")
         deliver = Store(self.db)
-        results = [self._run(deliver, tx, height, check=False, simulate=False, execute=True) for tx in txs]
+        results = [self._run(deliver, tx, height, False, False, True, time_ns=time_ns) for tx in txs]
         app_hash = next_app_hash(last.app_hash, height, deliver.changes)
         block_hash = hashlib.sha256(
             last.block_hash + height.to_bytes(8, "big") + time_ns.to_bytes(8, "big") + app_hash
@@ -175,8 +176,11 @@ class VeidApp:
         return (last.height if last else 0) + 1
 
     def _run(
-        self, parent: Store, tx_bytes: bytes, height: int, check: bool, simulate: bool, execute: bool, keep: bool = True
+        self, parent: Store, tx_bytes: bytes, height: int, check: bool, simulate: bool, execute: bool,
+        keep: bool = True, time_ns: int | None = None,
     ) -> TxResult:
+        """Ante (and with ``execute`` the messages) of one tx; ``time_ns`` is the block time (None: now)."""
+        time_s = (time.time_ns() if time_ns is None else time_ns) // 1_000_000_000
         result = TxResult(hash=tx_hash(tx_bytes))
         try:
             tx = decode_tx(tx_bytes)
@@ -193,7 +197,7 @@ class VeidApp:
             ante_passed = True
             if execute:
                 msg_store = ante_store.branch()
-                result.events, result.data = self._execute(msg_store, tx, height)
+                result.events, result.data = self._execute(msg_store, tx, height, time_s)
                 msg_store.write()
         except OutOfGas as exc:
             result.code, result.codespace, result.log = codes.OUT_OF_GAS, "sdk", f"{exc}: out of gas"
@@ -206,7 +210,9 @@ class VeidApp:
             parent.changes.update(ante_store.changes)
         return result
 
-    def _execute(self, store: Store, tx: DecodedTx, height: int) -> tuple[list[tuple[str, dict[str, str]]], bytes]:
+    def _execute(
+        self, store: Store, tx: DecodedTx, height: int, time_s: int
+    ) -> tuple[list[tuple[str, dict[str, str]]], bytes]:
         events: list[tuple[str, dict[str, str]]] = []
         data = TxMsgData()
         for index, msg in enumerate(tx.msgs):
@@ -217,7 +223,7 @@ class VeidApp:
 
                     msg_events, response = self.bank.handle_send(store, msg), MsgSendResponse()
                 else:
-                    msg_events, response = self.veid.handle(store, msg, height)
+                    msg_events, response = self.veid.handle(store, msg, height, time_s)
             except codes.TxRefused as exc:
                 raise codes.TxRefused(
                     exc.code, f"failed to execute message; message index: {index}: {exc.log}", exc.codespace

@@ -15,7 +15,7 @@ from concurrent import futures
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from chain_client.chain.app import TxResult, rfc3339
+from chain_client.chain.app import TxResult
 from chain_client.chain.node import Node
 from chain_client.chain.sigs import valid_address
 from chain_client.chain.state import Store
@@ -271,5 +271,3 @@ def serve(node: Node, host: str, port: int, workers: int = 8) -> tuple[grpc.Serv
     server.start()
     return server, bound
 
-
-__all__ = ["serve", "rfc3339"]

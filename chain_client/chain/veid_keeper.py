@@ -148,11 +148,16 @@ class VeidKeeper:
         return power
 
     # ----- handlers ----------------------------------------------------------------------
-    def handle(self, store: Store, msg, height: int) -> tuple[Events, object]:
-        """Execute one veid message; returns (events, response message)."""
+    def handle(self, store: Store, msg, height: int, time_s: int) -> tuple[Events, object]:
+        """Execute one veid message at block ``height`` and block time ``time_s`` (Unix seconds).
+
+        Returns:
+            (events, response message).
+        """
         name = type(msg).DESCRIPTOR.name
-        handler = getattr(self, "_h_" + name)
-        return handler(store, msg, height)
+        if name == "MsgSubmitAttestation":
+            return self._h_MsgSubmitAttestation(store, msg, height, time_s)
+        return getattr(self, "_h_" + name)(store, msg, height)
 
     def _h_MsgAssignRole(self, store: Store, msg: tx_pb2.MsgAssignRole, height: int):
         self._require_admin(store, msg.sender, "assign roles")
@@ -238,7 +243,7 @@ class VeidKeeper:
         store.set(_PENDING + msg.sender.encode() + b"\x00" + msg.scope_id.encode(), b"")
         return [("veid.scope_uploaded", {"scope_id": msg.scope_id, "owner": msg.sender})], tx_pb2.MsgUploadScopeResponse()
 
-    def _h_MsgSubmitAttestation(self, store: Store, msg: tx_pb2.MsgSubmitAttestation, height: int):
+    def _h_MsgSubmitAttestation(self, store: Store, msg: tx_pb2.MsgSubmitAttestation, height: int, time_s: int):
         self._require_validator(store, msg.validator)
         self._address(msg.subject, "subject")
         if msg.score > 100:
@@ -251,7 +256,7 @@ class VeidKeeper:
             scope = self.scope(store, msg.scope_id)
             if scope is None or scope.owner != msg.subject:
                 raise codes.veid_refuse(codes.VEID_NOT_FOUND, f"scope {msg.scope_id!r} of {msg.subject} not found")
-        att_id = self._check_signed_attestation(msg)
+        att_id = self._check_signed_attestation(msg, time_s)
         att = T.Attestation(
             attestation_id=att_id, validator=msg.validator, subject=msg.subject,
             scope_id=msg.scope_id, score=msg.score, tier=msg.tier, model_versions_hash=msg.model_versions_hash,
@@ -296,7 +301,7 @@ class VeidKeeper:
         return [("veid.attestation_revoked", {"attestation_id": att.attestation_id})], tx_pb2.MsgRevokeAttestationResponse()
 
     @staticmethod
-    def _check_signed_attestation(msg: tx_pb2.MsgSubmitAttestation) -> str:
+    def _check_signed_attestation(msg: tx_pb2.MsgSubmitAttestation, time_s: int) -> str:
         """Verify the attest/ signed attestation and that the clear fields match it; returns its id."""
         from attest.attestation import AttestationStatus, verify_attestation
 
@@ -315,8 +320,11 @@ class VeidKeeper:
         for name, a, b in zip(names, clear, signed_fields):
             if a != b:
                 raise codes.veid_refuse(codes.VEID_INVALID, f"message {name} does not match the signed attestation")
-        if att.status is not AttestationStatus.ACTIVE:
-            raise codes.veid_refuse(codes.VEID_INVALID, "only active attestations are submitted (revoke with MsgRevokeAttestation)")
+        status = att.effective_status(time_s)
+        if status is not AttestationStatus.ACTIVE:
+            raise codes.veid_refuse(
+                codes.VEID_INVALID, f"attestation is {status.value} at block time {time_s}: only active ones are submitted"
+            )
         return att.attestation_id
 
     # ----- quorum ------------------------------------------------------------------------

@@ -40,6 +40,20 @@ def test_cosmpy_bank_transfer_lands(chain):
     assert tx.tx_hash in block.tx_hashes
     assert ledger.query_node_info().app_name == "veid"
     assert tx.response.events["transfer"]["amount"] == f"12345{chain.cfg.denom}"
+    balances = {c.denom: int(c.amount) for c in ledger.query_bank_all_balances(bob.address())}
+    assert balances == {chain.cfg.denom: before_bob + 12345}
+
+
+def test_msg_service_answers_like_a_cosmos_node(chain):
+    import grpc
+    import pytest
+
+    from chain_client.gen.virtengine.veid.v1 import tx_pb2, tx_pb2_grpc
+
+    stub = tx_pb2_grpc.MsgStub(grpc.insecure_channel(chain.address))
+    with pytest.raises(grpc.RpcError) as info:
+        stub.AssignRole(tx_pb2.MsgAssignRole())
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED and "signed transactions" in info.value.details()
 
 
 def test_cosmpy_attestations_reach_quorum(chain):
@@ -58,7 +72,7 @@ def test_cosmpy_attestations_reach_quorum(chain):
     assert scores[0] is None
     assert scores[1].score == 77 and scores[1].agreeing_power == 20 and scores[1].total_power == 30
     assert scores[2].agreeing_power == 30 and scores[2].tier == "verified"
-    atts = chain.client.attestations(alice)
+    atts = chain.client.attestations(alice, limit=2)  # two pages
     assert len(atts) == 3 and {a.validator for a in atts} == {chain.addr(f"validator-{i}") for i in range(3)}
 
 

@@ -203,3 +203,19 @@ def test_client_retries_after_sequence_mismatch(chain):
     out = c.send(w, chain.addr("bob"), 2)
     assert out.height >= 1
     assert c.ledger.query_account(w.address()).sequence == 2
+
+
+def test_expired_attestation_is_refused(chain):
+    from attest.attestation import Attestation, commit_evidence, sign_attestation
+    from chain_client.messages import AttestationPayload
+    from veid.types import ModelVersion
+
+    key = chain.key("validator-0")
+    att = Attestation(
+        issuer=key.address, subject=chain.addr("alice"), score=70, tier="verified", scopes=(), reason_codes=(),
+        model_versions=(ModelVersion("scorer", "cd" * 32),), pipeline_version="0.1.0",
+        evidence_commitment=commit_evidence([bytes(32)], []), issued_at=1_000, expires_at=2_000,
+    )  # fmt: skip
+    payload = AttestationPayload.from_signed(sign_attestation(att, key))
+    with pytest.raises(TxFailed, match="attestation is expired at block time"):
+        chain.client.submit_attestations(chain.wallet("validator-0"), [payload])
