@@ -21,6 +21,7 @@ from chain_client.chain.sigs import valid_address
 from chain_client.chain.state import Store
 from chain_client.gen.virtengine.veid.v1 import query_pb2 as vq
 from chain_client.gen.virtengine.veid.v1 import query_pb2_grpc as vq_grpc
+from chain_client.gen.virtengine.veid.v1 import tx_pb2 as vtx_pb2
 from chain_client.gen.virtengine.veid.v1 import tx_pb2_grpc as vtx_grpc
 from cosmpy.protos.cosmos.auth.v1beta1 import query_pb2 as authq
 from cosmpy.protos.cosmos.auth.v1beta1 import query_pb2_grpc as authq_grpc
@@ -237,18 +238,19 @@ class VeidQuery(_Base, vq_grpc.QueryServicer):
         return vq.QueryParamsResponse(params=self.node.app.veid.params(self._view()))
 
 
-class VeidMsg(vtx_grpc.MsgServicer):
-    """virtengine.veid.v1.Msg: messages run only inside signed transactions."""
+def _msg_via_tx_only(self, request, context):
+    context.abort(
+        grpc.StatusCode.UNIMPLEMENTED,
+        "veid messages run inside signed transactions: use cosmos.tx.v1beta1.Service/BroadcastTx",
+    )
 
-    def __getattribute__(self, name: str):
-        if name[:1].isupper():
-            def refuse(request, context):
-                context.abort(
-                    grpc.StatusCode.UNIMPLEMENTED,
-                    "veid messages run inside signed transactions: use cosmos.tx.v1beta1.Service/BroadcastTx",
-                )
-            return refuse
-        return super().__getattribute__(name)
+
+#: virtengine.veid.v1.Msg: every method answers that messages run only inside signed transactions.
+VeidMsg = type(
+    "VeidMsg",
+    (vtx_grpc.MsgServicer,),
+    {m.name: _msg_via_tx_only for m in vtx_pb2.DESCRIPTOR.services_by_name["Msg"].methods},
+)
 
 
 def serve(node: Node, host: str, port: int, workers: int = 8) -> tuple[grpc.Server, int]:
