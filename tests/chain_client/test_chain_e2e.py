@@ -129,3 +129,28 @@ def test_upload_scope_then_verified_by_quorum(chain):
         c.submit_attestations(chain.wallet(f"validator-{i}"), [chain.payload(f"validator-{i}", alice, 88, "scope-1")])
     assert c.pending_verifications(alice) == []
     assert c.score(alice).round == "scope-1"
+
+
+def test_concurrent_senders_all_land(chain):
+    """Three validators submit at once from three threads (own clients); every tx lands, in some order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chain_client.client import ChainClient
+
+    subjects = [chain.addr("alice"), chain.addr("bob")]
+
+    def run(i: int) -> list[int]:
+        client = ChainClient(chain.address, chain.cfg)
+        try:
+            return [
+                client.submit_attestations(chain.wallet(f"validator-{i}"), [chain.payload(f"validator-{i}", s, 50 + i)]).height
+                for s in subjects
+            ]
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(3) as pool:
+        heights = list(pool.map(run, range(3)))
+    assert all(len(h) == 2 and h[0] < h[1] for h in heights)
+    for s in subjects:
+        assert len(chain.client.attestations(s)) == 3
