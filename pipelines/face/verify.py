@@ -14,6 +14,7 @@ from pipelines.face.align import AlignedFace, AlignerConfig, FaceAligner
 from pipelines.face.detect import DetectedFace, DetectorConfig, FaceDetector
 from pipelines.face.embed import EmbedderConfig, FaceEmbedder, FaceEmbedding
 from pipelines.face.image_io import load_rgb
+from pipelines.face.liveness import LivenessConfig
 from pipelines.face.models import FaceModels
 from pipelines.face.quality import QualityAssessor, QualityConfig, QualityReport
 from veid.config import from_mapping
@@ -61,6 +62,7 @@ class FaceConfig:
     aligner: AlignerConfig = field(default_factory=AlignerConfig)
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    liveness: LivenessConfig = field(default_factory=LivenessConfig)
     calibration_file: str = "models/face/face_calibration.json"
 
 

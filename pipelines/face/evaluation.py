@@ -1,0 +1,272 @@
+"""Face-verification evaluation: identity splits, labelled pairs (real photos, document portrait vs selfie), ROC/EER/FAR metrics."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipelines.face.image_io import load_rgb
+from veid.errors import InputError
+
+CALIBRATION = "calibration"
+EVALUATION = "evaluation"
+
+
+@dataclass(frozen=True)
+class PairSet:
+    """Labelled pairs of face keys (see :func:`load_face`); ``same[i]`` is the truth for pair ``i``."""
+
+    kind: str
+    a: tuple[str, ...]
+    b: tuple[str, ...]
+    same: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+@dataclass(frozen=True)
+class ErrorRates:
+    """Decision quality at one threshold (distance <= threshold means match)."""
+
+    threshold: float
+    far: float
+    frr: float
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class RocSummary:
+    """Threshold-free and at-target figures of one set of scored pairs.
+
+    Attributes:
+        eer: equal error rate; ``eer_threshold`` the distance where FAR and FRR meet.
+        far_target: the false-accept rate asked for; ``threshold_at_far`` the largest distance
+            threshold whose FAR on these pairs stays at or below it; ``frr_at_far`` the FRR there.
+        n_genuine, n_impostor: pair counts (FAR resolution is ``1 / n_impostor``).
+    """
+
+    eer: float
+    eer_threshold: float
+    far_target: float
+    threshold_at_far: float
+    frr_at_far: float
+    n_genuine: int
+    n_impostor: int
+
+
+def identity_split(faces_dir: Path) -> dict[str, str]:
+    """Map each person of the face set to ``calibration`` or ``evaluation``.
+
+    Uses the generator's own, seed-independent split (``training.synth_identity``): persons with
+    two photos go to ``val`` or ``test`` by a hash of their id, single-photo persons to ``train``.
+    ``val`` and ``train`` persons calibrate; ``test`` persons evaluate. So generated samples of
+    split ``test`` and real photos of ``test`` persons are never seen by calibration.
+    """
+    from training.synth_identity import load_face_persons
+
+    return {p.person_id: EVALUATION if p.split == "test" else CALIBRATION for p in load_face_persons(faces_dir)}
+
+
+def person_of(photo_name: str) -> str:
+    """``P000197_2.jpg`` -> ``P000197``."""
+    return Path(photo_name).stem.rsplit("_", 1)[0]
+
+
+def real_pairs(faces_dir: Path, persons: Iterable[str]) -> PairSet:
+    """Every pair of photos among ``persons``: genuine (same person, two sittings) and impostor."""
+    wanted = set(persons)
+    with (faces_dir / "manifest.csv").open(newline="", encoding="utf-8") as fh:
+        files = sorted(r["file"] for r in csv.DictReader(fh) if r["person_id"] in wanted)
+    a, b, same = [], [], []
+    for i, fa in enumerate(files):
+        for fb in files[i + 1:]:
+            a.append(f"real:{fa}")
+            b.append(f"real:{fb}")
+            same.append(person_of(fa) == person_of(fb))
+    return PairSet("real_all_pairs", tuple(a), tuple(b), np.asarray(same, bool))
+
+
+def pairs_csv(faces_dir: Path, persons: Iterable[str] | None = None) -> PairSet:
+    """The face set's ``pairs.csv`` (optionally only pairs whose both persons are in ``persons``)."""
+    wanted = set(persons) if persons is not None else None
+    a, b, same = [], [], []
+    with (faces_dir / "pairs.csv").open(newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if wanted is not None and not {person_of(r["file_a"]), person_of(r["file_b"])} <= wanted:
+                continue
+            a.append(f"real:{r['file_a']}")
+            b.append(f"real:{r['file_b']}")
+            same.append(r["same"] == "1")
+    return PairSet("real_pairs_csv", tuple(a), tuple(b), np.asarray(same, bool))
+
+
+def portrait_selfie_pairs(samples: Iterable, splits: set[str], portrait: str = "flat") -> PairSet:
+    """Document portrait versus selfie pairs from generated samples of ``splits``.
+
+    Genuine: a sample's portrait against its own selfie when both come from the same person
+    (two different photos). Impostor: a portrait against every selfie of another person (this
+    includes ``swapped_portrait`` negatives). Truth comes from ``portrait_source``/``selfie_source``.
+
+    Args:
+        samples: ``training.synth_manifest.Sample`` records.
+        splits: generator splits to use (``{"val"}`` for calibration, ``{"test"}`` for evaluation).
+        portrait: ``"flat"`` (crop of the flat render) or ``"capture"`` (the portrait quad
+            rectified out of the captured photo).
+    """
+    usable = [s for s in samples if s.split in splits and s.selfie is not None and s.portrait_box_flat is not None]
+    a, b, same = [], [], []
+    for s in usable:
+        for t in usable:
+            ps, ts = person_of(s.portrait_source), person_of(t.selfie_source)
+            if s is t or ps != ts:
+                a.append(f"{portrait}:{s.id}")
+                b.append(f"selfie:{t.id}")
+                same.append(ps == ts)
+    return PairSet(f"portrait_{portrait}_vs_selfie", tuple(a), tuple(b), np.asarray(same, bool))
+
+
+def make_loader(faces_dir: Path, samples: Iterable = ()) -> Callable[[str], np.ndarray]:
+    """A function from face key to RGB image: ``real:<file>``, ``flat:<id>``, ``capture:<id>``, ``selfie:<id>``."""
+    by_id = {s.id: s for s in samples}
+
+    def load(key: str) -> np.ndarray:
+        kind, _, ref = key.partition(":")
+        if kind == "real":
+            return load_rgb(faces_dir / ref)
+        s = by_id[ref]
+        if kind == "selfie":
+            return load_rgb(s.selfie)
+        if kind == "flat":
+            return crop_portrait_flat(load_rgb(s.flat), s.portrait_box_flat)
+        if kind == "capture":
+            return rectify_portrait(load_rgb(s.image), s.portrait_quad.to_array(), s.portrait_box_flat)
+        raise InputError(f"unknown face key kind {kind!r}")
+
+    return load
+
+
+def crop_portrait_flat(flat: np.ndarray, box, margin: float = 0.0) -> np.ndarray:
+    """Cut the portrait box (pixels on the flat document) out of the flat render."""
+    h, w = flat.shape[:2]
+    b = box.expand(margin * box.width, margin * box.height).clip(w, h)
+    return np.ascontiguousarray(flat[int(b.y0):int(np.ceil(b.y1)), int(b.x0):int(np.ceil(b.x1))])
+
+
+def rectify_portrait(image: np.ndarray, quad: np.ndarray, box) -> np.ndarray:
+    """Warp the portrait quad of a captured photo to an upright rectangle of the flat box's size."""
+    w, h = max(int(round(box.width)), 32), max(int(round(box.height)), 32)
+    dst = np.asarray([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    m = cv2.getPerspectiveTransform(np.asarray(quad, np.float32), dst)
+    return cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def pair_distances(pairs: PairSet, vectors: dict[str, np.ndarray | None]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Distances of the pairs whose two faces were both embedded, their truth, and how many were dropped."""
+    keep = [i for i in range(len(pairs)) if vectors.get(pairs.a[i]) is not None and vectors.get(pairs.b[i]) is not None]
+    d = np.asarray([float(np.linalg.norm(vectors[pairs.a[i]] - vectors[pairs.b[i]])) for i in keep])
+    return d, pairs.same[keep], len(pairs) - len(keep)
+
+
+def rates_at(distances: np.ndarray, same: np.ndarray, threshold: float) -> ErrorRates:
+    """FAR, FRR and accuracy when ``distance <= threshold`` means match."""
+    match = distances <= threshold
+    gen, imp = same.astype(bool), ~same.astype(bool)
+    far = float(match[imp].mean()) if imp.any() else float("nan")
+    frr = float((~match[gen]).mean()) if gen.any() else float("nan")
+    return ErrorRates(float(threshold), far, frr, float((match == same).mean()))
+
+
+def threshold_at_far(distances: np.ndarray, same: np.ndarray, far_target: float) -> float:
+    """Largest threshold whose FAR on these pairs is at most ``far_target``.
+
+    With ``n`` impostor distances sorted ascending, ``k = floor(far_target * n)`` of them may be
+    accepted: the threshold sits halfway between the ``k``-th and ``(k+1)``-th smallest.
+    """
+    imp = np.sort(distances[~same.astype(bool)])
+    if imp.size == 0:
+        raise InputError("no impostor pairs: cannot set a threshold at a false-accept rate")
+    k = int(np.floor(far_target * imp.size + 1e-9))
+    upper = imp[k] if k < imp.size else imp[-1] + 1.0
+    lower = imp[k - 1] if k > 0 else max(0.0, upper - 0.02)
+    return float((lower + upper) / 2.0)
+
+
+def roc_curve(distances: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(thresholds, far, frr)`` at every distinct distance (ascending)."""
+    thr = np.unique(distances)
+    gen, imp = np.sort(distances[same]), np.sort(distances[~same])
+    far = np.searchsorted(imp, thr, side="right") / max(imp.size, 1)
+    frr = 1.0 - np.searchsorted(gen, thr, side="right") / max(gen.size, 1)
+    return thr, far, frr
+
+
+def equal_error_rate(distances: np.ndarray, same: np.ndarray) -> tuple[float, float]:
+    """``(eer, threshold)``: where FAR and FRR cross (mean of the two at the closest threshold)."""
+    thr, far, frr = roc_curve(distances, same.astype(bool))
+    i = int(np.argmin(np.abs(far - frr)))
+    return float((far[i] + frr[i]) / 2.0), float(thr[i])
+
+
+def summarize(distances: np.ndarray, same: np.ndarray, far_target: float) -> RocSummary:
+    """EER and FRR at the FAR target, both measured on these pairs alone."""
+    same = same.astype(bool)
+    eer, eer_thr = equal_error_rate(distances, same)
+    thr = threshold_at_far(distances, same, far_target)
+    return RocSummary(eer, eer_thr, far_target, thr, rates_at(distances, same, thr).frr,
+                      int(same.sum()), int((~same).sum()))
+
+
+@dataclass(frozen=True)
+class EmbeddedFaces:
+    """Embeddings by face key (``None`` when no face was found), quality pass flags, and timings (seconds)."""
+
+    vectors: dict[str, np.ndarray | None]
+    quality_passed: dict[str, bool]
+    detect_s: tuple[float, ...]
+    embed_s: tuple[float, ...]
+
+    def save(self, path: Path) -> None:
+        """Write the embeddings as ``.npz`` (keys in ``keys``, rows of NaN for missing faces), atomically."""
+        keys = sorted(self.vectors)
+        arr = np.stack([self.vectors[k] if self.vectors[k] is not None else np.full(128, np.nan) for k in keys]) \
+            if keys else np.zeros((0, 128))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez_compressed(tmp, keys=np.asarray(keys), vectors=arr,
+                            quality=np.asarray([self.quality_passed.get(k, False) for k in keys]))
+        tmp.replace(path)
+
+
+def embed_keys(verifier, keys: Iterable[str], loader: Callable[[str], np.ndarray], progress: bool = True) -> EmbeddedFaces:
+    """Detect, align, embed and quality-check each face key with ``verifier``'s stages.
+
+    A face key whose image holds no face maps to ``None`` (a failure to acquire).
+    """
+    import time
+
+    from tqdm import tqdm
+
+    vectors: dict[str, np.ndarray | None] = {}
+    quality: dict[str, bool] = {}
+    t_det, t_emb = [], []
+    for key in tqdm(sorted(set(keys)), desc="embed faces", unit="face", disable=not progress):
+        rgb = loader(key)
+        t0 = time.perf_counter()
+        faces = verifier.detect(rgb)
+        t_det.append(time.perf_counter() - t0)
+        if not faces:
+            vectors[key], quality[key] = None, False
+            continue
+        t0 = time.perf_counter()
+        aligned = verifier.align(rgb, faces[0])
+        emb = verifier.embed(aligned)
+        t_emb.append(time.perf_counter() - t0)
+        vectors[key] = emb.vector
+        quality[key] = verifier.assess(rgb, faces, aligned).passed
+    return EmbeddedFaces(vectors, quality, tuple(t_det), tuple(t_emb))

@@ -1,0 +1,79 @@
+"""FaceVerifier on real photos: a genuine pair matches, impostor pairs do not; bad input is an InputError."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pipelines.face.verify import FaceConfig, FaceVerifier, load_calibration
+from veid.config import load_section
+from veid.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def verifier(repo_root):
+    from pipelines.face.models import FaceModels
+
+    cfg = load_section(repo_root / "params.yaml", "face", FaceConfig)
+    return FaceVerifier(cfg, FaceModels.load(hash_files=False))
+
+
+def test_calibration_file_is_data_driven(repo_root):
+    cfg = load_section(repo_root / "params.yaml", "face", FaceConfig)
+    cal = load_calibration(cfg.calibration_file)
+    assert 0.2 < cal.threshold < 0.8
+    assert cal.target_far == pytest.approx(0.001)
+    assert "calibration identities" in cal.source
+    # probability is monotone in distance and ~0/1 far from the threshold
+    assert cal.probability(0.1) > cal.probability(cal.threshold) > cal.probability(1.0)
+    assert cal.probability(0.1) > 0.9 and cal.probability(1.1) < 0.1
+
+
+def test_genuine_pair_of_real_photos_matches(verifier, shared_data):
+    faces = shared_data / "faces"
+    result = verifier.compare(faces / "B001260_1.jpg", faces / "B001260_2.jpg")
+    assert result.match and result.distance <= result.threshold
+    assert result.probability > 0.5
+    assert result.quality_passed, [c for c in result.checks if not c.passed]
+    doc = json.loads(json.dumps(result.to_json_dict()))
+    assert {"distance", "match", "probability", "checks"} <= set(doc)
+    assert len(result.checks) == 12 and all(c["name"].startswith(("face.a.", "face.b.")) for c in doc["checks"])
+
+
+def test_impostor_pairs_of_real_photos_do_not_match(verifier, shared_data):
+    faces = shared_data / "faces"
+    rows = [line.split(",") for line in (faces / "pairs.csv").read_text().splitlines()[1:]]
+    impostors = [r for r in rows if r[2].strip() == "0"][:3]
+    for a, b, _ in impostors:
+        result = verifier.compare(faces / a, faces / b)
+        assert not result.match, (a, b, result.distance)
+        assert result.probability < 0.5
+
+
+def test_same_photo_compared_with_itself_is_distance_zero(verifier, shared_data):
+    path = shared_data / "faces" / "B001260_1.jpg"
+    a = verifier.observe(path)
+    b = verifier.observe(path.read_bytes())
+    assert a.embedding.distance(b.embedding) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_bad_images_give_input_errors(verifier, tmp_path, shared_data):
+    good = shared_data / "faces" / "B001260_1.jpg"
+    not_image = tmp_path / "x.jpg"
+    not_image.write_bytes(b"this is not an image")
+    with pytest.raises(InputError, match="image B: .*not a decodable image"):
+        verifier.compare(good, not_image)
+    truncated = tmp_path / "t.jpg"
+    truncated.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(InputError, match="image A"):
+        verifier.compare(truncated, good)
+    with pytest.raises(InputError, match="cannot read"):
+        verifier.compare(tmp_path / "missing.jpg", good)
+    with pytest.raises(InputError, match="no face found"):
+        verifier.compare(np.full((200, 200, 3), 127, np.uint8), good)
+    with pytest.raises(InputError, match="at least 32 px"):
+        verifier.compare(np.zeros((10, 10, 3), np.uint8), good)
+    with pytest.raises(InputError, match="uint8"):
+        verifier.compare(np.zeros((100, 100, 3), np.float32), good)
