@@ -39,15 +39,12 @@ class Score:
 
 @dataclass(frozen=True)
 class RoleInfo:
-    """Roles an address holds, and whether its domain is verified.
+    """Roles an active address holds (a suspended or terminated account holds none).
 
-    Attributes:
-        roles: the roles granted to the address.
-        verified_domain: the DNS domain proven for this address, or ``""`` when none.
+    Domain ownership is not stored on chain; the marketplace gate checks it separately.
     """
 
     roles: frozenset[Role]
-    verified_domain: str = ""
 
 
 @runtime_checkable
@@ -64,7 +61,7 @@ class ScoreReader(Protocol):
 
 @runtime_checkable
 class RoleReader(Protocol):
-    """Reads the roles (and verified domain) of an address."""
+    """Reads the roles of an address."""
 
     def roles(self, address: str) -> RoleInfo:
         """Roles of ``address`` (empty when it holds none).
@@ -120,9 +117,9 @@ class InMemoryChain:
         """Record a score for ``address``."""
         self.scores[address] = Score(value, tier)
 
-    def set_roles(self, address: str, roles: set[Role], verified_domain: str = "") -> None:
-        """Record the roles and verified domain of ``address``."""
-        self.role_info[address] = RoleInfo(frozenset(roles), verified_domain)
+    def set_roles(self, address: str, roles: set[Role]) -> None:
+        """Record the roles of ``address``."""
+        self.role_info[address] = RoleInfo(frozenset(roles))
 
     def score(self, address: str) -> Score | None:
         return self.scores.get(address)

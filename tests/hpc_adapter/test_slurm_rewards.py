@@ -1,4 +1,4 @@
-"""End to end on a real single-node SLURM 22.05: jobs under two provider accounts, rewards only to the verified one."""
+"""End to end on a real single-node SLURM 22.05 and the embedded chain: rewards land only for the verified provider."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 
 from hpc_adapter.accounting import SacctFormat, SacctReader
-from hpc_adapter.chain import InMemoryChain
+from attest.keys import AccountKey
 from hpc_adapter.ledger import RewardLedger
 from hpc_adapter.rewards import HpcConfig, RewardCycle, reward_amount
 
-VERIFIED = "virtengine1verifiedproviderxxxxxxxxxxxxxxxx"
-UNVERIFIED = "virtengine1unverifiedproviderxxxxxxxxxxxxxx"
+VERIFIED = AccountKey.generate().address
+UNVERIFIED = AccountKey.generate().address
 RATE = 3.0
 
 pytestmark = pytest.mark.slow
@@ -44,10 +44,11 @@ def _cycle(cluster, chain, ledger, fmt=SacctFormat.JSON):
     return RewardCycle(cfg, reader, ledger, chain, chain)()
 
 
-def test_rewards_land_only_for_verified_provider_and_never_twice(slurm_cluster, jobs, tmp_path):
-    chain = InMemoryChain()
+def test_rewards_land_only_for_verified_provider_and_never_twice(slurm_cluster, jobs, local_chain, tmp_path):
+    chain = local_chain
     chain.set_score(VERIFIED, 85)
     chain.set_score(UNVERIFIED, 40)
+    assert chain.score(VERIFIED).value == 85 and chain.score(UNVERIFIED).value == 40
     ledger = RewardLedger(tmp_path / "ledger.sqlite")
 
     first = _cycle(slurm_cluster, chain, ledger)
@@ -61,8 +62,8 @@ def test_rewards_land_only_for_verified_provider_and_never_twice(slurm_cluster, 
     assert [p.address for p in first.payouts] == [VERIFIED]
     assert first.payouts[0].amount == expected_a
     assert first.payouts[0].jobs == (f"veidtest/{jobs['a_ok']}",)
-    assert chain.balance(VERIFIED, "uve") == expected_a
-    assert chain.balance(UNVERIFIED, "uve") == 0
+    assert chain.balance(VERIFIED) == expected_a
+    assert chain.balance(UNVERIFIED) == 0
     reasons = {job: reason for _, job, reason in first.skipped}
     assert reasons[jobs["a_fail"]] == "state FAILED"
     assert "below threshold" in reasons[jobs["b_ok"]]
@@ -71,7 +72,7 @@ def test_rewards_land_only_for_verified_provider_and_never_twice(slurm_cluster, 
 
     second = _cycle(slurm_cluster, chain, ledger, fmt=SacctFormat.PARSABLE2)
     assert second.payouts == () or second.payouts[0].jobs == (f"veidtest/{jobs['a_long']}",)
-    assert chain.balance(UNVERIFIED, "uve") == 0
+    assert chain.balance(UNVERIFIED) == 0
 
     slurm_cluster.wait_in_accounting([jobs["a_long"]])
     third = _cycle(slurm_cluster, chain, ledger)
@@ -84,9 +85,10 @@ def test_rewards_land_only_for_verified_provider_and_never_twice(slurm_cluster, 
     assert fourth.payouts == ()
     assert fourth.skipped == ()
     assert fourth.already_settled == 4
-    assert chain.balance(VERIFIED, "uve") == expected_a + late[0].amount
-    assert len(chain.transfers) == 2
-    assert ledger.total_paid(VERIFIED) == chain.balance(VERIFIED, "uve")
+    assert chain.balance(VERIFIED) == expected_a + late[0].amount
+    txs = [p.tx_hash for c in (first, second, third) for p in c.payouts]
+    assert len(txs) == 2 and all(chain.client.ledger.query_tx(h).code == 0 for h in txs)
+    assert ledger.total_paid(VERIFIED) == chain.balance(VERIFIED)
 
 
 def test_json_and_parsable2_backends_agree_on_real_accounting(slurm_cluster, jobs):

@@ -35,7 +35,7 @@ class World:
 def world() -> World:
     chain = InMemoryChain()
     provider, buyer, stranger = AccountKey.generate(), AccountKey.generate(), AccountKey.generate()
-    chain.set_roles(provider.address, {Role.SERVICE_PROVIDER}, "gpu.example.org")
+    chain.set_roles(provider.address, {Role.SERVICE_PROVIDER})
     chain.set_score(buyer.address, 82)
     chain.set_score(stranger.address, 35, "basic")
     return World(chain, StaticDomains({(provider.address, "gpu.example.org")}), provider, buyer, stranger)
