@@ -1,13 +1,15 @@
-"""Chain-side cryptography: bech32 addresses from public keys and signature checks (OpenSSL via cryptography)."""
+"""Chain-side cryptography: bech32 addresses from public keys, secp256k1 (libsecp256k1) and Ed25519 signature checks."""
 
 from __future__ import annotations
 
 import hashlib
 
+import functools
+
 import bech32
+import coincurve
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from cosmpy.crypto.hashfuncs import ripemd160
@@ -20,8 +22,9 @@ def address_from_pubkey(public_key: bytes, prefix: str) -> str:
     return bech32.bech32_encode(prefix, bech32.convertbits(ripemd160(hashlib.sha256(public_key).digest()), 8, 5, True))
 
 
+@functools.lru_cache(maxsize=65536)
 def valid_address(address: str, prefix: str) -> bool:
-    """True for a well-formed bech32 account address (20 bytes) with ``prefix``."""
+    """True for a well-formed bech32 account address (20 bytes) with ``prefix`` (memoised: a pure function)."""
     hrp, data = bech32.bech32_decode(address)
     if hrp != prefix or data is None:
         return False
@@ -45,12 +48,14 @@ def verify_secp256k1(public_key: bytes, message: bytes, signature: bytes) -> boo
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
     if not (0 < r < _SECP256K1_N and 0 < s <= _SECP256K1_N // 2):
         return False
-    try:
-        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256K1(), public_key)
-        key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
-    except (ValueError, InvalidSignature):
+    try:  # libsecp256k1 (coincurve): about 10x faster than OpenSSL's generic curve code
+        return bool(coincurve.PublicKey(public_key).verify(encode_dss_signature(r, s), message, hasher=_sha256))
+    except ValueError:
         return False
-    return True
+
+
+def _sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
 
 
 def verify_ed25519(public_key: bytes, message: bytes, signature: bytes) -> bool:

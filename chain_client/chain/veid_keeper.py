@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from fractions import Fraction
 
 from chain_client.chain import codes
@@ -46,6 +47,9 @@ class VeidKeeper:
     def __init__(self, auth: AuthKeeper, prefix: str) -> None:
         self.auth = auth
         self.prefix = prefix
+        # Verdicts of attest/ signature checks by SHA-256 of the signed bytes: a pure function of
+        # the bytes, so Simulate's check serves FinalizeBlock's (bounded, oldest dropped first).
+        self._verified: OrderedDict[bytes, tuple | str] = OrderedDict()
 
     # ----- state -------------------------------------------------------------------------
     def params(self, store: Store) -> T.Params:
@@ -300,22 +304,33 @@ class VeidKeeper:
         self._evaluate(store, att.subject, att.round, att.score_version, height)
         return [("veid.attestation_revoked", {"attestation_id": att.attestation_id})], tx_pb2.MsgRevokeAttestationResponse()
 
-    @staticmethod
-    def _check_signed_attestation(msg: tx_pb2.MsgSubmitAttestation, time_s: int) -> str:
-        """Verify the attest/ signed attestation and that the clear fields match it; returns its id."""
-        from attest.attestation import AttestationStatus, verify_attestation
+    def _verify_signed(self, raw: bytes):
+        """(attestation, its model versions hash) for valid attest/ signed bytes, else the error text (cached)."""
+        from attest.attestation import verify_attestation
 
-        try:
-            signed = decode_signed_attestation(msg.signed_attestation)
-            verify_attestation(signed, signed.public_key)
-        except VeidError as exc:
-            raise codes.veid_refuse(codes.VEID_BAD_SIGNATURE, f"signed attestation does not verify: {exc}") from exc
-        att = signed.attestation
+        key = hashlib.sha256(raw).digest()
+        if key not in self._verified:
+            try:
+                signed = decode_signed_attestation(raw)
+                verify_attestation(signed, signed.public_key)
+                verdict = (signed.attestation, model_versions_hash(signed.attestation.to_dict()["model_versions"]))
+            except VeidError as exc:
+                verdict = str(exc)
+            self._verified[key] = verdict
+            if len(self._verified) > 8192:
+                self._verified.popitem(last=False)
+        return self._verified[key]
+
+    def _check_signed_attestation(self, msg: tx_pb2.MsgSubmitAttestation, time_s: int) -> str:
+        """Verify the attest/ signed attestation and that the clear fields match it; returns its id."""
+        from attest.attestation import AttestationStatus
+
+        verdict = self._verify_signed(msg.signed_attestation)
+        if isinstance(verdict, str):
+            raise codes.veid_refuse(codes.VEID_BAD_SIGNATURE, f"signed attestation does not verify: {verdict}")
+        att, mv_hash = verdict
         clear = (msg.validator, msg.subject, msg.score, msg.tier, msg.evidence_commitment.hex(), msg.model_versions_hash)
-        signed_fields = (
-            att.issuer, att.subject, att.score, att.tier, att.evidence_commitment,
-            model_versions_hash(att.to_dict()["model_versions"]),
-        )  # fmt: skip
+        signed_fields = (att.issuer, att.subject, att.score, att.tier, att.evidence_commitment, mv_hash)
         names = ("issuer", "subject", "score", "tier", "evidence_commitment", "model_versions_hash")
         for name, a, b in zip(names, clear, signed_fields):
             if a != b:

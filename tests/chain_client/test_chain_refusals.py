@@ -219,3 +219,14 @@ def test_expired_attestation_is_refused(chain):
     payload = AttestationPayload.from_signed(sign_attestation(att, key))
     with pytest.raises(TxFailed, match="attestation is expired at block time"):
         chain.client.submit_attestations(chain.wallet("validator-0"), [payload])
+
+
+def test_tampered_signed_attestation_is_refused(chain):
+    import dataclasses as dc
+
+    good = chain.payload("validator-0", chain.addr("alice"), 60)
+    forged = dc.replace(good, score=99, signed_attestation=good.signed_attestation.replace(b'"score":60', b'"score":99'))
+    assert forged.signed_attestation != good.signed_attestation
+    with pytest.raises(TxFailed, match="signed attestation does not verify"):
+        chain.client.submit_attestations(chain.wallet("validator-0"), [forged])
+    chain.client.submit_attestations(chain.wallet("validator-0"), [good])  # the genuine one still lands
