@@ -1,0 +1,280 @@
+"""Find and read a machine-readable zone in a photo: line blobs -> deskewed crops -> Tesseract -> check digits."""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipelines.document.mrz import MrzLayout, MrzReading, combine, fit_length, guess_layout, repair
+from pipelines.document.tesseract import MRZ_WHITELIST, Tesseract
+
+
+@dataclass(frozen=True)
+class MrzReaderConfig:
+    """Tunables of the MRZ reader (``params.yaml`` section ``document_mrz``).
+
+    Attributes:
+        work_size: longest image side, pixels, at which MRZ lines are located.
+        min_aspect: least length/height ratio of a text-line blob to be an MRZ line candidate.
+        min_length: least line length as a fraction of the working image's longer side.
+        char_height: character height, pixels, that crops are rescaled to before OCR.
+        close_width: horizontal gap, as a fraction of ``work_size``, bridged to join characters into lines.
+        max_groups: most candidate line groups sent to OCR per orientation.
+        max_subs: most look-alike substitutions tried per alphanumeric field.
+        binarize_variants: also try Otsu and adaptive binarization when the plain read fails.
+        max_calls: most Tesseract calls per image (bounds the worst-case time).
+        workers: Tesseract processes run at once.
+        try_rotations: also search the image rotated by 90/180/270 degrees when nothing valid is found.
+    """
+
+    work_size: int = 1000
+    min_aspect: float = 8.0
+    min_length: float = 0.2
+    char_height: int = 34
+    close_width: float = 0.028
+    max_groups: int = 3
+    max_subs: int = 4
+    binarize_variants: bool = True
+    try_rotations: bool = True
+    max_calls: int = 24
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class MrzLine:
+    """A text-line blob in original-image pixels: centre, size (length along the line, height), angle (deg)."""
+
+    cx: float
+    cy: float
+    length: float
+    height: float
+    angle: float
+
+    def corners(self) -> np.ndarray:
+        """The four corners ``(4, 2)`` of the rotated rectangle."""
+        return cv2.boxPoints(((self.cx, self.cy), (self.length, self.height), self.angle))
+
+
+@dataclass(frozen=True)
+class MrzDetection:
+    """The reading and where it was found: the lines' rotated rectangles and the rotation tried (deg, cw)."""
+
+    reading: MrzReading
+    lines: tuple[MrzLine, ...]
+    rotation: int
+    ocr_calls: int
+
+
+def _line_blobs(gray: np.ndarray, cfg: MrzReaderConfig) -> list[MrzLine]:
+    """Long, thin, dense text lines in a grey image (dark text on a light background)."""
+    h, w = gray.shape
+    scale = cfg.work_size / max(h, w)
+    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    k = max(9, cfg.work_size // 60)
+    blackhat = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    _, bw = cv2.threshold(blackhat, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    gap = max(5, round(cfg.work_size * cfg.close_width))
+    lines = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    lines = cv2.morphologyEx(lines, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 2)))
+    contours, _ = cv2.findContours(lines, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    side = max(small.shape)
+    for c in contours:
+        (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
+        if rw < rh:
+            rw, rh, ang = rh, rw, ang - 90.0
+        if ang < -45:
+            ang += 180
+        if ang > 45:
+            ang -= 180
+        if rh < 4 or rw / max(rh, 1e-6) < cfg.min_aspect or rw < cfg.min_length * side or abs(ang) > 30:
+            continue
+        fill = cv2.contourArea(c) / max(rw * rh, 1.0)
+        if fill < 0.5:
+            continue
+        out.append(MrzLine(cx / scale, cy / scale, rw / scale, rh / scale, ang))
+    return _merge_collinear(out)
+
+
+def _merge_collinear(lines: list[MrzLine]) -> list[MrzLine]:
+    """Join pieces of one text line split by glare or a fold: same row and height, a short gap apart."""
+    merged: list[MrzLine] = []
+    for ln in sorted(lines, key=lambda item: -item.length):
+        for j, m in enumerate(merged):
+            t = np.deg2rad(m.angle)
+            d = np.array([np.cos(t), np.sin(t)])
+            off = np.array([ln.cx - m.cx, ln.cy - m.cy])
+            along, across = float(off @ d), float(off @ np.array([-d[1], d[0]]))
+            gap = abs(along) - (m.length + ln.length) / 2
+            if (abs(across) < 0.5 * m.height and abs(ln.angle - m.angle) < 5 and gap < 4 * m.height
+                    and max(ln.height, m.height) < 1.6 * min(ln.height, m.height)):
+                lo = min(-m.length / 2, along - ln.length / 2)
+                hi = max(m.length / 2, along + ln.length / 2)
+                c = np.array([m.cx, m.cy]) + d * (lo + hi) / 2
+                merged[j] = MrzLine(float(c[0]), float(c[1]), hi - lo, max(m.height, ln.height), m.angle)
+                break
+        else:
+            merged.append(ln)
+    return merged
+
+
+def _groups(lines: list[MrzLine], max_groups: int) -> list[tuple[MrzLine, ...]]:
+    """Runs of 2-3 parallel, stacked, similarly sized lines, most MRZ-like (lowest, longest) first."""
+    lines = sorted(lines, key=lambda ln: ln.cy)
+    found = []
+    for size in (3, 2):
+        for combo in itertools.combinations(range(len(lines)), size):
+            g = [lines[i] for i in combo]
+            hs = [ln.height for ln in g]
+            ls = [ln.length for ln in g]
+            gaps = [b.cy - a.cy for a, b in zip(g, g[1:])]
+            mh = float(np.median(hs))
+            if max(hs) > 2.0 * min(hs) or min(ls) < 0.75 * max(ls):
+                continue
+            if any(gp < 0.9 * mh or gp > 3.0 * mh for gp in gaps):
+                continue
+            if max(abs(a.cx - b.cx) for a, b in zip(g, g[1:])) > 0.25 * max(ls):
+                continue
+            if max(ln.angle for ln in g) - min(ln.angle for ln in g) > 5:
+                continue
+            score = float(np.mean(ls)) * (1.0 + 0.1 * size) + 0.5 * float(np.mean([ln.cy for ln in g]))
+            found.append((score, tuple(g)))
+    found.sort(key=lambda s: -s[0])
+    return [g for _, g in found[:max_groups]]
+
+
+def _crop_line(gray: np.ndarray, line: MrzLine, char_height: int) -> np.ndarray:
+    """Deskewed crop of one line, padded, rescaled so the line height is about ``char_height`` pixels."""
+    pad_y = line.height * 0.45
+    pad_x = line.height * 2.0
+    w, h = line.length + 2 * pad_x, line.height + 2 * pad_y
+    m = cv2.getRotationMatrix2D((line.cx, line.cy), line.angle, 1.0)
+    m[0, 2] += w / 2 - line.cx
+    m[1, 2] += h / 2 - line.cy
+    s = char_height / max(line.height, 1.0)
+    m *= s
+    out = cv2.warpAffine(gray, m, (max(1, round(w * s)), max(1, round(h * s))), flags=cv2.INTER_CUBIC,
+                         borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
+def _halves(crop: np.ndarray, line: MrzLine, n_chars: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The crop cut between characters ``n // 2 - 1`` and ``n // 2`` (monospaced: pitch = length / n)."""
+    scale = crop.shape[0] / (line.height * 1.9)
+    pad = line.height * 2.0 * scale
+    pitch = line.length * scale / n_chars
+    cut = round(pad + pitch * (n_chars // 2))
+    return crop[:, :cut], crop[:, cut:], n_chars // 2
+
+
+def _variants(crop: np.ndarray) -> list[np.ndarray]:
+    """Binarized alternatives of a line crop: Otsu, then adaptive mean."""
+    blur = cv2.GaussianBlur(crop, (3, 3), 0)
+    _, otsu = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    block = max(15, (crop.shape[0] // 2) | 1)
+    adaptive = cv2.adaptiveThreshold(blur, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 10)
+    return [otsu, adaptive]
+
+
+def _stack(crops: list[np.ndarray]) -> np.ndarray:
+    width = max(c.shape[1] for c in crops)
+    rows = []
+    for c in crops:
+        pad = np.full((c.shape[0], width - c.shape[1]), int(np.median(c)), dtype=np.uint8)
+        rows.append(np.hstack([c, pad]))
+    return np.vstack(rows)
+
+
+def _better(a: MrzReading | None, b: MrzReading | None) -> MrzReading | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return b if (b.valid, b.n_valid_checks, -b.corrections) > (a.valid, a.n_valid_checks, -a.corrections) else a
+
+
+class MrzReader:
+    """Locates the MRZ in an RGB or grey photo and reads it, stopping at the first fully valid reading.
+
+    Strategy, cheapest first: for each candidate group of lines, one Tesseract call on the stacked
+    deskewed lines; if a check digit fails, the lines that carry check digits are read again one by one
+    under binarization variants (two Tesseract processes at a time) and the reads are merged field by
+    field (:func:`pipelines.document.mrz.combine`). Other rotations are searched only when the upright
+    image gives nothing with a single valid check digit.
+    """
+
+    def __init__(self, cfg: MrzReaderConfig | None = None) -> None:
+        self.cfg = cfg or MrzReaderConfig()
+        self._block = Tesseract(psm=6, whitelist=MRZ_WHITELIST)
+        self._line = Tesseract(psm=7, whitelist=MRZ_WHITELIST)
+
+    def __call__(self, image: np.ndarray) -> MrzDetection | None:
+        """Read the MRZ of ``image`` (uint8, HxW or HxWx3 RGB); ``None`` when no MRZ-like text is found."""
+        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        best: MrzDetection | None = None
+        calls = 0
+        rotations = (0, 180, 90, 270) if self.cfg.try_rotations else (0,)
+        with ThreadPoolExecutor(max_workers=self.cfg.workers) as pool:
+            for rot in rotations:
+                if rot and best is not None and best.reading.n_valid_checks >= 2:
+                    break  # the upright read is an MRZ, only misread: turning it will not help
+                g = gray if rot == 0 else np.ascontiguousarray(np.rot90(gray, k=-rot // 90))
+                for group in _groups(_line_blobs(g, self.cfg), self.cfg.max_groups):
+                    if calls >= self.cfg.max_calls:
+                        break
+                    reading, n = self._read_group(g, group, pool)
+                    calls += n
+                    if reading is not None and (best is None or _better(best.reading, reading) is reading):
+                        best = MrzDetection(reading, group, rot, calls)
+                    if best is not None and best.reading.valid:
+                        return MrzDetection(best.reading, best.lines, best.rotation, calls)
+        return None if best is None else MrzDetection(best.reading, best.lines, best.rotation, calls)
+
+    def _read_group(self, gray: np.ndarray, group: tuple[MrzLine, ...],
+                    pool: ThreadPoolExecutor) -> tuple[MrzReading | None, int]:
+        crops = [_crop_line(gray, ln, self.cfg.char_height) for ln in group]
+        text = self._block.text(_stack(crops))
+        raw = [ln.replace(" ", "") for ln in text.splitlines() if len(ln.strip()) >= 10]
+        layout = MrzLayout.TD1 if len(group) == 3 else guess_layout(raw) if len(raw) == 2 else None
+        best = repair(raw, layout, max_subs=self.cfg.max_subs) if layout else None
+        calls = 1
+        if best is not None and best.valid:
+            return best, calls
+        layouts = [layout] if layout else [MrzLayout.TD3, MrzLayout.TD2]
+        check_rows = {0, 1} if len(group) == 3 else {1}
+        jobs = []
+        for i, crop in enumerate(crops):
+            if i in check_rows or len(raw) != len(group):
+                images = [crop] + (_variants(crop) if self.cfg.binarize_variants and i in check_rows else [])
+                jobs += [(i, pool.submit(self._line.text, img)) for img in images]
+        options: list[list[str]] = [[raw[i]] if len(raw) == len(group) else [] for i in range(len(group))]
+        n_chars = (layout or MrzLayout.TD3).shape[1]
+        halves = []
+        for i in sorted(check_rows):
+            left, right, n_left = _halves(crops[i], group[i], n_chars)
+            halves.append((i, n_left, pool.submit(self._line.text, left), pool.submit(self._line.text, right)))
+        for i, fut in jobs:
+            txt = fut.result().strip().replace(" ", "")
+            calls += 1
+            if len(txt) >= 10:
+                options[i].append(txt)
+        for i, n_left, f_left, f_right in halves:
+            left = fit_length(f_left.result().strip().replace(" ", ""), n_left)
+            right = fit_length(f_right.result().strip().replace(" ", ""), n_chars - n_left)
+            calls += 2
+            options[i].append(left + right)
+        if any(not opt for opt in options):
+            return best, calls
+        for lay in layouts:
+            merged = combine(options, lay)
+            best = _better(best, repair(merged, lay, max_subs=self.cfg.max_subs))
+            for combo in itertools.islice(itertools.product(*options), 16):
+                best = _better(best, repair(list(combo), lay, max_subs=self.cfg.max_subs))
+                if best is not None and best.valid:
+                    return best, calls
+        return best, calls

@@ -1,0 +1,81 @@
+"""Tesseract OCR calls: one configured engine per field kind, single-threaded, errors mapped to ours."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from veid.errors import StageError
+
+MRZ_WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+
+
+@dataclass(frozen=True)
+class OcrText:
+    """Text Tesseract read and its mean word confidence in ``[0, 1]`` (0 when it reported none)."""
+
+    text: str
+    confidence: float
+
+
+class Tesseract:
+    """Runs the ``tesseract`` binary through pytesseract with a fixed mode and whitelist.
+
+    Args:
+        psm: page segmentation mode (6 block, 7 single line, 8 single word, 13 raw line).
+        oem: engine mode (1 LSTM; Debian's eng data has no legacy engine, so 0 fails).
+        whitelist: allowed characters ('' allows all).
+        lang: traineddata name.
+        threads: OpenMP threads per call (1 keeps parallel calls from fighting over 2 cores).
+    """
+
+    def __init__(self, psm: int = 7, oem: int = 1, whitelist: str = "", lang: str = "eng", threads: int = 1) -> None:
+        self.psm, self.oem, self.whitelist, self.lang = psm, oem, whitelist, lang
+        os.environ.setdefault("OMP_THREAD_LIMIT", str(threads))
+
+    def _config(self) -> str:
+        cfg = f"--oem {self.oem} --psm {self.psm} -c load_system_dawg=0 -c load_freq_dawg=0"
+        if self.whitelist:
+            cfg += f" -c tessedit_char_whitelist={self.whitelist}"
+        return cfg
+
+    def text(self, image: np.ndarray) -> str:
+        """Plain text of a uint8 grey or RGB image.
+
+        Raises:
+            StageError: the tesseract binary is missing or failed.
+        """
+        import pytesseract
+
+        try:
+            return pytesseract.image_to_string(image, lang=self.lang, config=self._config())
+        except (pytesseract.TesseractError, pytesseract.TesseractNotFoundError, OSError) as exc:
+            raise StageError(f"tesseract failed: {exc}") from exc
+
+    def read(self, image: np.ndarray) -> OcrText:
+        """Text and mean confidence (one Tesseract call, via its TSV output)."""
+        import pytesseract
+
+        try:
+            data = pytesseract.image_to_data(image, lang=self.lang, config=self._config(),
+                                             output_type=pytesseract.Output.DICT)
+        except (pytesseract.TesseractError, pytesseract.TesseractNotFoundError, OSError) as exc:
+            raise StageError(f"tesseract failed: {exc}") from exc
+        words, confs, lines, last = [], [], [], None
+        for txt, conf, blk, par, ln in zip(data["text"], data["conf"], data["block_num"], data["par_num"],
+                                           data["line_num"]):
+            key = (blk, par, ln)
+            if not str(txt).strip():
+                continue
+            if last is not None and key != last:
+                lines.append(" ".join(words))
+                words = []
+            words.append(str(txt))
+            last = key
+            if float(conf) >= 0:
+                confs.append(float(conf))
+        if words:
+            lines.append(" ".join(words))
+        return OcrText("\n".join(lines), float(np.mean(confs)) / 100.0 if confs else 0.0)
