@@ -151,6 +151,8 @@ def _validate_veid(state: genesis_pb2.GenesisState, prefix: str, funded: set[str
             raise _fail(source, f"{at}.address", "must also be listed in accounts (it pays fees)")
         if validator.power <= 0:
             raise _fail(source, f"{at}.power", f"voting power must be positive, got {validator.power}")
+        if validator.encryption_key and len(validator.encryption_key) != 32:
+            raise _fail(source, f"{at}.encryption_key", "must be a 32-byte X25519 public key")
         seen.add(validator.address)
     for i, record in enumerate(state.accounts):
         at = f"{where}.accounts[{i}]"

@@ -6,6 +6,7 @@ Layout::
     HOME/config/genesis.json   the genesis file
     HOME/data/chain.sqlite     committed state, blocks and transactions (WAL)
     HOME/keys/NAME.mnemonic    local test keys (mode 0600)
+    HOME/keys/validator-N.x25519  validators' envelope decryption keys, hex (mode 0600)
     HOME/node.json             while running: the gRPC address and pid
 """
 
@@ -33,6 +34,7 @@ from chain_client.gen.virtengine.veid.v1 import genesis_pb2
 from chain_client.gen.virtengine.veid.v1 import types_pb2 as T
 from cosmpy.aerial.wallet import LocalWallet
 from cosmpy.mnemonic import entropy_to_mnemonic
+from attest.keys import X25519Key
 from veid.config import from_mapping, to_mapping
 from veid.errors import ChainError
 
@@ -65,6 +67,21 @@ def wallet(home: str | Path, name: str, prefix: str) -> LocalWallet:
     return LocalWallet.from_mnemonic(mnemonic, prefix=prefix)
 
 
+def encryption_key(home: str | Path, name: str) -> X25519Key:
+    """The envelope decryption key of validator ``name`` of a chain home.
+
+    Raises:
+        ChainError: no such key, or the file does not hold a 32-byte hex key.
+    """
+    path = Path(home) / "keys" / f"{name}.x25519"
+    try:
+        return X25519Key.from_bytes(bytes.fromhex(path.read_text(encoding="utf-8").strip()))
+    except OSError as exc:
+        raise ChainError(f"{path}: no encryption key named {name!r} ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise ChainError(f"{path}: not a 32-byte hex X25519 key") from exc
+
+
 def init_home(home: str | Path, cfg: ChainConfig, overwrite: bool = False) -> Genesis:
     """Create keys and a genesis: validator-0..N-1 (cfg.validator_power), alice, bob, a capture client, a genesis account.
 
@@ -84,6 +101,11 @@ def init_home(home: str | Path, cfg: ChainConfig, overwrite: bool = False) -> Ge
         _write_atomic(home / "keys" / f"{name}.mnemonic", mnemonic + "\n", 0o600)
         wallets[name] = LocalWallet.from_mnemonic(mnemonic, prefix=cfg.prefix)
     os.chmod(home / "keys", 0o700)
+    encryption_keys = {}
+    for i in range(len(cfg.validator_power)):
+        x25519 = X25519Key.generate()
+        _write_atomic(home / "keys" / f"validator-{i}.x25519", x25519.private_key_bytes.hex() + "\n", 0o600)
+        encryption_keys[f"validator-{i}"] = x25519.public_key_bytes
     addr = {n: str(w.address()) for n, w in wallets.items()}
     state = genesis_pb2.GenesisState(
         params=T.Params(
@@ -93,7 +115,10 @@ def init_home(home: str | Path, cfg: ChainConfig, overwrite: bool = False) -> Ge
         ),
         genesis_account=addr[GENESIS_KEY],
         validators=[
-            T.Validator(address=addr[f"validator-{i}"], power=p, moniker=f"validator-{i}")
+            T.Validator(
+                address=addr[f"validator-{i}"], power=p, moniker=f"validator-{i}",
+                encryption_key=encryption_keys[f"validator-{i}"],
+            )
             for i, p in enumerate(cfg.validator_power)
         ],
         accounts=[T.AccountRecord(address=addr[u], roles=[T.ROLE_CUSTOMER], state=T.ACCOUNT_STATE_ACTIVE) for u in USERS],

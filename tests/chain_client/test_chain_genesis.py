@@ -41,6 +41,7 @@ CASES = [
     (lambda r: r["accounts"][2].update(address=r["accounts"][0]["address"]), "accounts[2].address: "),
     (lambda r: r["accounts"][0].update(balance="-5"), "accounts[0].balance: '-5' must be a non-negative integer"),
     (lambda r: r["app_state"]["veid"]["validators"][1].update(power="0"), "validators[1].power: voting power must be positive"),
+    (lambda r: r["app_state"]["veid"]["validators"][0].update(encryption_key="AAAA"), "validators[0].encryption_key: must be a 32-byte"),
     (lambda r: r["app_state"]["veid"].update(validators=[]), "app_state.veid.validators: at least one validator"),
     (lambda r: r["app_state"]["veid"].update(genesis_account="nope"), "app_state.veid.genesis_account: 'nope'"),
     (lambda r: r["app_state"]["veid"]["approved_clients"][0].update(public_key="AAAA"), "approved_clients[0].public_key"),
@@ -88,3 +89,15 @@ def test_database_refuses_another_chain(tmp_path, good):
     with pytest.raises(ChainError, match="belongs to chain 'virtengine-local-1'"):
         VeidApp(db, other.app_config())
     db.close()
+
+
+def test_init_writes_validator_encryption_keys(tmp_path):
+    from chain_client.chain.home import encryption_key
+
+    genesis = init_home(tmp_path, CFG)
+    for i, validator in enumerate(genesis.veid.validators):
+        key_file = tmp_path / "keys" / f"validator-{i}.x25519"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        assert encryption_key(tmp_path, f"validator-{i}").public_key_bytes == validator.encryption_key
+    with pytest.raises(ChainError, match="no encryption key"):
+        encryption_key(tmp_path, "alice")

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evirtengine/veid/v1/types.proto\x12\x12virtengine.veid.v1\"\x8c\x01\n\x06Params\x12\x18\n\x10quorum_tolerance\x18\x01 \x01(\r\x12,\n\x05tiers\x18\x02 \x03(\x0b\x32\x1d.virtengine.veid.v1.TierBound\x12\x1c\n\x14quorum_threshold_num\x18\x03 \x01(\r\x12\x1c\n\x14quorum_threshold_den\x18\x04 \x01(\r\",\n\tTierBound\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tmin_score\x18\x02 \x01(\r\"<\n\tValidator\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05power\x18\x02 \x01(\x03\x12\x0f\n\x07moniker\x18\x03 \x01(\t\"\x92\x01\n\rAccountRecord\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\'\n\x05roles\x18\x02 \x03(\x0e\x32\x18.virtengine.veid.v1.Role\x12/\n\x05state\x18\x03 \x01(\x0e\x32 .virtengine.veid.v1.AccountState\x12\x16\n\x0eupdated_height\x18\x04 \x01(\x03\"\x8a\x01\n\x0e\x41pprovedClient\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\x12\x11\n\talgorithm\x18\x04 \x01(\t\x12\x15\n\rregistered_by\x18\x05 \x01(\t\x12\x19\n\x11registered_height\x18\x06 \x01(\x03\"\xfe\x01\n\x05Scope\x12\x10\n\x08scope_id\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x14\n\x0c\x65nvelope_ref\x18\x03 \x01(\t\x12\x15\n\renvelope_hash\x18\x04 \x01(\x0c\x12\x11\n\tsalt_hash\x18\x05 \x01(\x0c\x12\x11\n\tclient_id\x18\x06 \x01(\t\x12\x18\n\x10\x63lient_signature\x18\x07 \x01(\x0c\x12\x16\n\x0euser_signature\x18\x08 \x01(\x0c\x12\x36\n\x06status\x18\t \x01(\x0e\x32&.virtengine.veid.v1.VerificationStatus\x12\x17\n\x0fuploaded_height\x18\n \x01(\x03\"\xac\x02\n\x0b\x41ttestation\x12\x16\n\x0e\x61ttestation_id\x18\x01 \x01(\t\x12\x11\n\tvalidator\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x10\n\x08scope_id\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\r\x12\x0c\n\x04tier\x18\x06 \x01(\t\x12\x1b\n\x13model_versions_hash\x18\x07 \x01(\x0c\x12\x1b\n\x13\x65vidence_commitment\x18\x08 \x01(\x0c\x12\x1a\n\x12signed_attestation\x18\t \x01(\x0c\x12\x0e\n\x06height\x18\n \x01(\x03\x12\x0f\n\x07revoked\x18\x0b \x01(\x08\x12\x15\n\rrevoke_reason\x18\x0c \x01(\t\x12\r\n\x05round\x18\r \x01(\t\x12\x15\n\rscore_version\x18\x0e \x01(\x04\"\xa6\x01\n\x0bScoreRecord\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\r\x12\x0c\n\x04tier\x18\x03 \x01(\t\x12\r\n\x05round\x18\x04 \x01(\t\x12\x16\n\x0e\x61greeing_power\x18\x05 \x01(\x03\x12\x13\n\x0btotal_power\x18\x06 \x01(\x03\x12\x16\n\x0eupdated_height\x18\x07 \x01(\x03\x12\x15\n\rscore_version\x18\x08 \x01(\x04*\xcd\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x18\n\x14ROLE_GENESIS_ACCOUNT\x10\x01\x12\x16\n\x12ROLE_ADMINISTRATOR\x10\x02\x12\x12\n\x0eROLE_MODERATOR\x10\x03\x12\x12\n\x0eROLE_VALIDATOR\x10\x04\x12\x19\n\x15ROLE_SERVICE_PROVIDER\x10\x05\x12\x11\n\rROLE_CUSTOMER\x10\x06\x12\x16\n\x12ROLE_SUPPORT_AGENT\x10\x07\x12\x0f\n\x0bROLE_STAKER\x10\x08*\x82\x01\n\x0c\x41\x63\x63ountState\x12\x1d\n\x19\x41\x43\x43OUNT_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41\x43\x43OUNT_STATE_ACTIVE\x10\x01\x12\x1b\n\x17\x41\x43\x43OUNT_STATE_SUSPENDED\x10\x02\x12\x1c\n\x18\x41\x43\x43OUNT_STATE_TERMINATED\x10\x03*\x9e\x01\n\x12VerificationStatus\x12#\n\x1fVERIFICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bVERIFICATION_STATUS_PENDING\x10\x01\x12 \n\x1cVERIFICATION_STATUS_VERIFIED\x10\x02\x12 \n\x1cVERIFICATION_STATUS_REJECTED\x10\x03\x42/Z-github.com/virtengine/virtengine/x/veid/typesb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evirtengine/veid/v1/types.proto\x12\x12virtengine.veid.v1\"\x8c\x01\n\x06Params\x12\x18\n\x10quorum_tolerance\x18\x01 \x01(\r\x12,\n\x05tiers\x18\x02 \x03(\x0b\x32\x1d.virtengine.veid.v1.TierBound\x12\x1c\n\x14quorum_threshold_num\x18\x03 \x01(\r\x12\x1c\n\x14quorum_threshold_den\x18\x04 \x01(\r\",\n\tTierBound\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tmin_score\x18\x02 \x01(\r\"T\n\tValidator\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05power\x18\x02 \x01(\x03\x12\x0f\n\x07moniker\x18\x03 \x01(\t\x12\x16\n\x0e\x65ncryption_key\x18\x04 \x01(\x0c\"\x92\x01\n\rAccountRecord\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\'\n\x05roles\x18\x02 \x03(\x0e\x32\x18.virtengine.veid.v1.Role\x12/\n\x05state\x18\x03 \x01(\x0e\x32 .virtengine.veid.v1.AccountState\x12\x16\n\x0eupdated_height\x18\x04 \x01(\x03\"\x8a\x01\n\x0e\x41pprovedClient\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\x12\x11\n\talgorithm\x18\x04 \x01(\t\x12\x15\n\rregistered_by\x18\x05 \x01(\t\x12\x19\n\x11registered_height\x18\x06 \x01(\x03\"\xfe\x01\n\x05Scope\x12\x10\n\x08scope_id\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x14\n\x0c\x65nvelope_ref\x18\x03 \x01(\t\x12\x15\n\renvelope_hash\x18\x04 \x01(\x0c\x12\x11\n\tsalt_hash\x18\x05 \x01(\x0c\x12\x11\n\tclient_id\x18\x06 \x01(\t\x12\x18\n\x10\x63lient_signature\x18\x07 \x01(\x0c\x12\x16\n\x0euser_signature\x18\x08 \x01(\x0c\x12\x36\n\x06status\x18\t \x01(\x0e\x32&.virtengine.veid.v1.VerificationStatus\x12\x17\n\x0fuploaded_height\x18\n \x01(\x03\"\xac\x02\n\x0b\x41ttestation\x12\x16\n\x0e\x61ttestation_id\x18\x01 \x01(\t\x12\x11\n\tvalidator\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x10\n\x08scope_id\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\r\x12\x0c\n\x04tier\x18\x06 \x01(\t\x12\x1b\n\x13model_versions_hash\x18\x07 \x01(\x0c\x12\x1b\n\x13\x65vidence_commitment\x18\x08 \x01(\x0c\x12\x1a\n\x12signed_attestation\x18\t \x01(\x0c\x12\x0e\n\x06height\x18\n \x01(\x03\x12\x0f\n\x07revoked\x18\x0b \x01(\x08\x12\x15\n\rrevoke_reason\x18\x0c \x01(\t\x12\r\n\x05round\x18\r \x01(\t\x12\x15\n\rscore_version\x18\x0e \x01(\x04\"\xa6\x01\n\x0bScoreRecord\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\r\x12\x0c\n\x04tier\x18\x03 \x01(\t\x12\r\n\x05round\x18\x04 \x01(\t\x12\x16\n\x0e\x61greeing_power\x18\x05 \x01(\x03\x12\x13\n\x0btotal_power\x18\x06 \x01(\x03\x12\x16\n\x0eupdated_height\x18\x07 \x01(\x03\x12\x15\n\rscore_version\x18\x08 \x01(\x04*\xcd\x01\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x18\n\x14ROLE_GENESIS_ACCOUNT\x10\x01\x12\x16\n\x12ROLE_ADMINISTRATOR\x10\x02\x12\x12\n\x0eROLE_MODERATOR\x10\x03\x12\x12\n\x0eROLE_VALIDATOR\x10\x04\x12\x19\n\x15ROLE_SERVICE_PROVIDER\x10\x05\x12\x11\n\rROLE_CUSTOMER\x10\x06\x12\x16\n\x12ROLE_SUPPORT_AGENT\x10\x07\x12\x0f\n\x0bROLE_STAKER\x10\x08*\x82\x01\n\x0c\x41\x63\x63ountState\x12\x1d\n\x19\x41\x43\x43OUNT_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41\x43\x43OUNT_STATE_ACTIVE\x10\x01\x12\x1b\n\x17\x41\x43\x43OUNT_STATE_SUSPENDED\x10\x02\x12\x1c\n\x18\x41\x43\x43OUNT_STATE_TERMINATED\x10\x03*\x9e\x01\n\x12VerificationStatus\x12#\n\x1fVERIFICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bVERIFICATION_STATUS_PENDING\x10\x01\x12 \n\x1cVERIFICATION_STATUS_VERIFIED\x10\x02\x12 \n\x1cVERIFICATION_STATUS_REJECTED\x10\x03\x42/Z-github.com/virtengine/virtengine/x/veid/typesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,26 +32,26 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'virtengine.veid.v1.types_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z-github.com/virtengine/virtengine/x/veid/types'
-  _globals['_ROLE']._serialized_start=1325
-  _globals['_ROLE']._serialized_end=1530
-  _globals['_ACCOUNTSTATE']._serialized_start=1533
-  _globals['_ACCOUNTSTATE']._serialized_end=1663
-  _globals['_VERIFICATIONSTATUS']._serialized_start=1666
-  _globals['_VERIFICATIONSTATUS']._serialized_end=1824
+  _globals['_ROLE']._serialized_start=1349
+  _globals['_ROLE']._serialized_end=1554
+  _globals['_ACCOUNTSTATE']._serialized_start=1557
+  _globals['_ACCOUNTSTATE']._serialized_end=1687
+  _globals['_VERIFICATIONSTATUS']._serialized_start=1690
+  _globals['_VERIFICATIONSTATUS']._serialized_end=1848
   _globals['_PARAMS']._serialized_start=55
   _globals['_PARAMS']._serialized_end=195
   _globals['_TIERBOUND']._serialized_start=197
   _globals['_TIERBOUND']._serialized_end=241
   _globals['_VALIDATOR']._serialized_start=243
-  _globals['_VALIDATOR']._serialized_end=303
-  _globals['_ACCOUNTRECORD']._serialized_start=306
-  _globals['_ACCOUNTRECORD']._serialized_end=452
-  _globals['_APPROVEDCLIENT']._serialized_start=455
-  _globals['_APPROVEDCLIENT']._serialized_end=593
-  _globals['_SCOPE']._serialized_start=596
-  _globals['_SCOPE']._serialized_end=850
-  _globals['_ATTESTATION']._serialized_start=853
-  _globals['_ATTESTATION']._serialized_end=1153
-  _globals['_SCORERECORD']._serialized_start=1156
-  _globals['_SCORERECORD']._serialized_end=1322
+  _globals['_VALIDATOR']._serialized_end=327
+  _globals['_ACCOUNTRECORD']._serialized_start=330
+  _globals['_ACCOUNTRECORD']._serialized_end=476
+  _globals['_APPROVEDCLIENT']._serialized_start=479
+  _globals['_APPROVEDCLIENT']._serialized_end=617
+  _globals['_SCOPE']._serialized_start=620
+  _globals['_SCOPE']._serialized_end=874
+  _globals['_ATTESTATION']._serialized_start=877
+  _globals['_ATTESTATION']._serialized_end=1177
+  _globals['_SCORERECORD']._serialized_start=1180
+  _globals['_SCORERECORD']._serialized_end=1346
 # @@protoc_insertion_point(module_scope)

@@ -70,14 +70,16 @@ class TierBound(_message.Message):
     def __init__(self, name: _Optional[str] = ..., min_score: _Optional[int] = ...) -> None: ...
 
 class Validator(_message.Message):
-    __slots__ = ("address", "power", "moniker")
+    __slots__ = ("address", "power", "moniker", "encryption_key")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     POWER_FIELD_NUMBER: _ClassVar[int]
     MONIKER_FIELD_NUMBER: _ClassVar[int]
+    ENCRYPTION_KEY_FIELD_NUMBER: _ClassVar[int]
     address: str
     power: int
     moniker: str
-    def __init__(self, address: _Optional[str] = ..., power: _Optional[int] = ..., moniker: _Optional[str] = ...) -> None: ...
+    encryption_key: bytes
+    def __init__(self, address: _Optional[str] = ..., power: _Optional[int] = ..., moniker: _Optional[str] = ..., encryption_key: _Optional[bytes] = ...) -> None: ...
 
 class AccountRecord(_message.Message):
     __slots__ = ("address", "roles", "state", "updated_height")
