@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hpc_adapter.chain import Role, RoleReader, ScoreReader
-from veid.errors import ChainError, ConfigError, CryptoError
+from veid.errors import AdapterError, ChainError, ConfigError, CryptoError
 from veid.types import CheckResult
 
 
@@ -186,6 +186,8 @@ class OrderGate:
             buyer = self._buyer(order, offering, checks)
         except ChainError as exc:
             return self._hold(order, f"chain unavailable: {exc}", checks)
+        except AdapterError as exc:  # the domain check could not be made (DNS down)
+            return self._hold(order, f"provider domain check unavailable: {exc}", checks)
         if buyer is None:
             return self._finish(Verdict.ACCEPT, "buyer and provider verified", checks)
         verdict, reason = buyer

@@ -99,3 +99,25 @@ def test_json_and_parsable2_backends_agree_on_real_accounting(slurm_cluster, job
     for key in ("a_ok", "a_fail", "b_ok"):
         assert by_json[jobs[key]] == by_text[jobs[key]]
     assert by_json[jobs["a_fail"]].state == "FAILED"
+
+
+def test_veid_hpc_rewards_cli_pays_and_prints(slurm_cluster, local_chain, tmp_path):
+    from click.testing import CliRunner
+
+    from hpc_adapter.cli import hpc
+
+    provider = AccountKey.generate().address
+    local_chain.set_score(provider, 90)
+    slurm_cluster.add_accounts("ProviderC")
+    job = slurm_cluster.submit("ProviderC", "sleep 1", ntasks=2)
+    slurm_cluster.wait_in_accounting([job])
+    args = ["rewards", "--chain-home", str(local_chain.home), "--grpc", local_chain.address,
+            "--map", f"ProviderC={provider}", "--slurm-conf", str(slurm_cluster.slurm_conf),
+            "--ledger", str(tmp_path / "cli-ledger.sqlite")]  # fmt: skip
+    first = CliRunner().invoke(hpc, args, catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    paid = local_chain.balance(provider)
+    assert paid > 0 and f"paid {paid} uve in 1 transfer(s)" in first.output and provider in first.output
+    second = CliRunner().invoke(hpc, args, catch_exceptions=False)
+    assert "paid 0 uve in 0 transfer(s)" in second.output
+    assert local_chain.balance(provider) == paid

@@ -39,3 +39,12 @@ def world() -> World:
     chain.set_score(buyer.address, 82)
     chain.set_score(stranger.address, 35, "basic")
     return World(chain, StaticDomains({(provider.address, "gpu.example.org")}), provider, buyer, stranger)
+
+
+@pytest.fixture()
+def local_chain(tmp_path):
+    """The embedded veid chain serving gRPC on 127.0.0.1, paying from its ``genesis`` key."""
+    from hpc_adapter.local_chain import local_chain as start
+
+    with start(tmp_path / "chain") as chain:
+        yield chain

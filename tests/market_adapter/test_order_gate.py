@@ -98,3 +98,15 @@ def test_chain_outage_holds(world):
     g = OrderGate(MarketConfig(), Down(), Down(), world.domains, clock=lambda: 1_000_000.0)
     d = g(order(world.buyer), offering(world))
     assert d.verdict is Verdict.PENDING and "chain unavailable" in d.reason
+
+
+def test_dns_outage_holds(world):
+    from veid.errors import AdapterError
+
+    class DnsDown:
+        def check(self, address, domain):
+            raise AdapterError("DNS lookup of the verification record failed: timeout")
+
+    g = OrderGate(MarketConfig(), world.chain, world.chain, DnsDown(), clock=lambda: 1_000_000.0)
+    d = g(order(world.buyer), offering(world))
+    assert d.verdict is Verdict.PENDING and "domain check unavailable" in d.reason
