@@ -36,7 +36,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	@touch $@
 
 run: install  ## Run VEID end to end on the embedded defaults.
-	$(BIN)/python -m veid.demo
+	$(BIN)/veid demo
 
 test: install  ## Run the whole test suite (pytest's "no tests" exit 5 fails the target).
 	$(BIN)/python -m pytest

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("models.cli:models", "List, verify and export the registered models."),
     "serve": ("serving.serve_cli:serve", "Start the BentoML verification server."),
     "validator": ("serving.validator_cli:validator", "Run the validator daemon against a chain."),
+    "demo": ("serving.demo_cli:demo", "Run VEID end to end on a local chain with three validators."),
     "hpc": ("hpc_adapter.cli:hpc", "HPC network (SLURM): compute rewards for verified providers."),
     "market": ("market_adapter.cli:market", "Marketplace (Waldur): order gating and provider bids."),
 }

@@ -1,0 +1,61 @@
+"""Typed settings of the verification server (``serving``) and the validator daemon (``validator``) in params.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    """The ``serving`` section: the BentoML server and the pipeline it runs.
+
+    Attributes:
+        host: address ``veid serve`` binds (loopback by default).
+        port: HTTP port.
+        workers: BentoML worker processes (each loads every model once).
+        timeout_s: per-request timeout, seconds (BentoML answers 504 past it).
+        max_concurrency: requests in flight across all workers; more are answered 503 at once.
+        max_upload_bytes: largest request body accepted, bytes (413 above).
+        envelope_dir: content-addressed store of accepted envelopes (relative to the working directory).
+        salt_db: SQLite replay store of the server (relative to the working directory).
+        scorer_dir: folder of the trained scorer ensemble (``models.scorer``), relative to the repository.
+        baseline_when_no_scorer: when the trained scorer is missing, score with the reference design's
+            fixed scope weights (recorded as model ``veid-baseline-weights``) instead of refusing.
+        threads: intra-op threads per worker (TensorFlow, OpenCV).
+        bento_model: BentoML model-store tag whose files override the repository's (``veid models-export``);
+            empty: use the repository's files.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    workers: int = 1
+    timeout_s: float = 60.0
+    max_concurrency: int = 4
+    max_upload_bytes: int = 16 * 1024 * 1024
+    envelope_dir: str = "data/work/envelopes"
+    salt_db: str = "data/work/serving_salts.sqlite"
+    scorer_dir: str = "models/weights/scorer"
+    baseline_when_no_scorer: bool = True
+    threads: int = 1
+    bento_model: str = ""
+
+
+@dataclass(frozen=True)
+class ValidatorConfig:
+    """The ``validator`` section: the daemon that turns chain requests into attestations.
+
+    Attributes:
+        poll_interval_s: seconds between polls of the chain for pending requests.
+        max_attempts: tries per request when no judgement could be made (model or chain errors).
+        retry_backoff_s: wait before retrying such a request, seconds (doubles per attempt).
+        envelope_dir: shared envelope store the ``envelope_ref`` of uploads points into.
+        scope_type: envelope context type of identity uploads.
+        max_envelope_bytes: larger envelopes are refused before decryption, bytes.
+    """
+
+    poll_interval_s: float = 0.5
+    max_attempts: int = 3
+    retry_backoff_s: float = 2.0
+    envelope_dir: str = "data/work/envelopes"
+    scope_type: str = "identity_upload"
+    max_envelope_bytes: int = 24 * 1024 * 1024

@@ -1,0 +1,219 @@
+"""VEID end to end on one machine: a local chain, three validator daemons, one synthetic identity captured, uploaded and scored.
+
+Every process it starts (the chain node, three daemons) is a child it stops on exit, on
+failure and on Ctrl-C; only loopback addresses are used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from veid.errors import ChainError, InputError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CLIENT_ID = "veid-demo-app"
+USER = "alice"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo ends with: the on-chain score record, every attestation about the user, and timings (s)."""
+
+    subject: str
+    scope_id: str
+    score: int
+    tier: str
+    agreeing_power: int
+    total_power: int
+    attestations: tuple[dict, ...]
+    seconds: tuple[tuple[str, float], ...]
+
+
+class Children:
+    """Child processes started by the demo, stopped (SIGTERM, then SIGKILL) in reverse order."""
+
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+
+    def add(self, name: str, proc: subprocess.Popen) -> subprocess.Popen:
+        self.procs.append((name, proc))
+        return proc
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        for _, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for _, proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        self.procs.clear()
+
+
+def pick_identity(synth_dir: Path) -> tuple[dict, dict]:
+    """The first genuine document front with a selfie, and its web-scope history (``scopes.jsonl``)."""
+    scopes = {}
+    if (synth_dir / "scopes.jsonl").exists():
+        for line in (synth_dir / "scopes.jsonl").read_text().splitlines():
+            rec = json.loads(line)
+            scopes[rec["identity"]] = rec
+    for line in (synth_dir / "manifest.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        if rec["side"] == "front" and rec["selfie"] and rec["label"]["genuine"]:
+            return rec, scopes.get(rec["identity"], {})
+    raise InputError(f"no genuine document front with a selfie in {synth_dir}")
+
+
+def client_scopes(history: dict) -> dict:
+    """The web scopes a capture client reports (email, sms, sso, domain, biometric, metadata) from a scope history."""
+    from serving.bundle import CLIENT_SCOPES
+
+    return {k: v for k, v in history.get("scopes", {}).items() if k in CLIENT_SCOPES and v is not None}
+
+
+def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.0,
+             echo: Callable[[str], None] = print) -> DemoResult:
+    """Run the whole flow in ``work`` (created; must be empty or absent) and return the on-chain result.
+
+    Raises:
+        ChainError: the chain did not start or no quorum was reached within ``timeout_s``.
+    """
+    from attest.keys import AccountKey, Ed25519Key
+    from chain_client.chain.home import init_home, spawn_node, wallet
+    from chain_client.client import ChainClient
+    from chain_client.config import ChainConfig
+    from chain_client.messages import ScopeUpload, msg_register_client, scope_sign_bytes
+    from pipelines.provenance.capture import CaptureSigner, device_fingerprint
+    from serving.bundle import bundle_items, seal_bundle
+    from serving.envelope_store import EnvelopeStore
+    from serving.keydir import FileKeyDirectory
+    from training.synth import generate
+    from veid.config import load_section
+
+    t0 = time.monotonic()
+    marks: list[tuple[str, float]] = []
+
+    def mark(name: str) -> None:
+        marks.append((name, round(time.monotonic() - t0, 2)))
+
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = dataclasses.replace(load_section(params, "chain", ChainConfig), grpc_port=0)
+    chain_home = work / "chain"
+    logs = work / "logs"
+    logs.mkdir(exist_ok=True)
+    children = Children()
+    try:
+        echo(f"[1/7] chain: init {chain_home} (3 validators, users, genesis) and start the node")
+        init_home(chain_home, cfg, overwrite=True)
+        node, address = spawn_node(chain_home, grpc_port=0)
+        children.add("chain", node)
+        client = ChainClient(address, cfg)
+        mark("chain started")
+        echo(f"      serving gRPC on {address}")
+
+        echo("[2/7] validators: encryption keys (0600) in their homes, public keys published")
+        validators = client.validators()
+        vhomes = []
+        for i, v in enumerate(sorted(validators, key=lambda v: v.moniker)):
+            vhome = work / "validators" / v.moniker
+            _run([sys.executable, "-m", "veid.cli", "validator", "init", "--home", str(vhome), "--key", v.moniker,
+                  "--chain-home", str(chain_home), "--overwrite"], logs / f"init-{v.moniker}.log")
+            vhomes.append((v.moniker, vhome))
+        directory = FileKeyDirectory.for_chain_home(chain_home)
+        recipients = directory.recipients([v.address for v in validators])
+        echo(f"      {len(recipients)} encryption keys in {directory.path}")
+
+        echo("[3/7] capture client: Ed25519 key, approved on chain by the genesis account")
+        client_key = Ed25519Key.generate()
+        key_file = work / "client" / "client.key"
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(client_key.private_key_bytes.hex() + "\n")
+        genesis = wallet(chain_home, "genesis", cfg.prefix)
+        client.submit(genesis, [msg_register_client(str(genesis.address()), CLIENT_ID, client_key.public_key_bytes,
+                                                    "ed25519", "VEID demo capture app")])
+        mark("client approved")
+
+        echo(f"[4/7] synthetic identity (training.synth, seed {seed})")
+        synth_dir = work / "synth"
+        generate(synth_dir, n=4, seed=seed, progress=False, force=True)
+        sample, history = pick_identity(synth_dir)
+        echo(f"      sample {sample['id']}: {sample['family']}, web-scope history {history.get('archetype', 'none')}")
+        mark("identity generated")
+
+        echo(f"[5/7] capture as the client app: sign (client + {USER}'s account), encrypt to the validators")
+        account = AccountKey.from_mnemonic((chain_home / "keys" / f"{USER}.mnemonic").read_text().strip(), cfg.prefix)
+        signer = CaptureSigner(CLIENT_ID, client_key, device_fingerprint({"model": "demo-phone", "os": "veid-demo"}))
+        items = bundle_items((synth_dir / sample["image"]).read_bytes(), (synth_dir / sample["selfie"]).read_bytes(),
+                             client_scopes(history))
+        upload = signer.sign(items, account)
+        envelope = seal_bundle(upload, recipients, client_key, cfg.prefix).to_bytes()
+        ref = EnvelopeStore(chain_home / "envelopes").put(envelope)
+        echo(f"      envelope {len(envelope)} bytes, stored as {ref[:23]}...")
+
+        echo("[6/7] upload: MsgUploadScope signed by the client and the user")
+        scope_id = "scope-" + hashlib.sha256(envelope).hexdigest()[:16]
+        env_hash, salt_hash = hashlib.sha256(envelope).digest(), hashlib.sha256(upload.salt).digest()
+        digest = scope_sign_bytes(account.address, scope_id, ref, env_hash, salt_hash, CLIENT_ID)
+        request = ScopeUpload(scope_id, ref, env_hash, salt_hash, CLIENT_ID, client_key.sign(digest), account.sign(digest))
+        tx = client.submit(wallet(chain_home, USER, cfg.prefix), [request.to_msg(account.address)])
+        echo(f"      request {scope_id} in block {tx.height}")
+        mark("uploaded")
+
+        echo("[7/7] three validator daemons (separate processes) verify and attest")
+        for name, vhome in vhomes:
+            log = open(logs / f"{name}.log", "w")
+            children.add(name, subprocess.Popen(
+                [sys.executable, "-m", "veid.cli", "validator", "run", "--home", str(vhome), "--grpc", address,
+                 "--params", str(params)], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT))
+        record = _wait_for_score(client, account.address, scope_id, children, timeout_s - (time.monotonic() - t0), logs)
+        mark("quorum")
+        atts = tuple(_attestation_view(a) for a in client.attestations(account.address))
+        client.close()
+        return DemoResult(account.address, scope_id, record.score, record.tier, record.agreeing_power,
+                          record.total_power, atts, tuple(marks))
+    finally:
+        children.stop()
+
+
+def _run(cmd: list[str], log: Path) -> None:
+    with open(log, "w") as fh:
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=fh, stderr=subprocess.STDOUT, timeout=120)
+    if proc.returncode != 0:
+        raise ChainError(f"{' '.join(cmd[3:6])} failed (exit {proc.returncode}): {log.read_text()[-800:]}")
+
+
+def _wait_for_score(client, subject: str, scope_id: str, children: Children, budget_s: float, logs: Path):
+    deadline = time.monotonic() + max(budget_s, 1.0)
+    while time.monotonic() < deadline:
+        record = client.score(subject)
+        if record is not None and record.round == scope_id:
+            return record
+        dead = [name for name, p in children.procs if p.poll() is not None]
+        if dead:
+            tails = "\n".join(f"--- {n}:\n{(logs / f'{n}.log').read_text()[-1500:]}" for n in dead if (logs / f"{n}.log").exists())
+            raise ChainError(f"process(es) {dead} exited before a quorum was reached\n{tails}")
+        time.sleep(0.5)
+    raise ChainError(f"no quorum on {scope_id} within the time budget; see the logs in {logs}")
+
+
+def _attestation_view(att) -> dict:
+    from chain_client.messages import decode_signed_attestation
+
+    signed = decode_signed_attestation(att.signed_attestation)
+    return {"attestation_id": att.attestation_id, "validator": att.validator, "height": att.height,
+            "signed": signed.to_dict()}

@@ -1,0 +1,308 @@
+"""IdentityVerifier: provenance verdict + document + face + web scopes -> features -> score, tier and reasons.
+
+Models load once (:meth:`IdentityVerifier.load`) and are shared by every request. A failed
+check is data (a :class:`CheckResult` that lowers the score); an exception (``ModelError``,
+``StageError``) means no judgement could be made and the caller fails closed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.face.verify import FaceConfig
+from pipelines.provenance.verify import ProvenanceConfig, ProvenanceResult
+from pipelines.scoring.evidence import Evidence, LivenessEvidence, ProvenanceEvidence, SelfieEvidence
+from pipelines.scoring.features import FeatureVector, build_features
+from serving.config import ServingConfig
+from serving.document_stage import DocumentStage, DocumentStageResult, load_document_stage
+from serving.scoring_stage import Scorer, ScoreResult, TierPolicy, load_scorer, reason_codes
+from veid import __version__
+from veid.config import DEFAULT_PARAMS, load_section
+from veid.errors import ConfigError, InputError, ModelError
+from veid.logs import get_logger
+from veid.types import CheckResult, ModelVersion
+
+_LOG = get_logger("veid.serving.verifier")
+PIPELINE_VERSION = f"veid-{__version__}"
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Everything the verifier reads from params.yaml (entry points build it; library code receives it)."""
+
+    serving: ServingConfig = field(default_factory=ServingConfig)
+    face: FaceConfig = field(default_factory=FaceConfig)
+    provenance: ProvenanceConfig = field(default_factory=ProvenanceConfig)
+    tiers: TierPolicy = field(default_factory=TierPolicy)
+
+    @classmethod
+    def from_params(cls, path: str | Path = DEFAULT_PARAMS) -> "PipelineSettings":
+        """Read the ``serving``, ``face``, ``provenance`` and ``chain`` (tiers) sections."""
+        from chain_client.config import ChainConfig
+
+        chain = load_section(path, "chain", ChainConfig)
+        return cls(load_section(path, "serving", ServingConfig), load_section(path, "face", FaceConfig),
+                   load_section(path, "provenance", ProvenanceConfig), TierPolicy(chain.tier_names, chain.tier_min_scores))
+
+
+@dataclass(frozen=True)
+class VerificationOutcome:
+    """The verdict on one identity upload.
+
+    Attributes:
+        subject: account address the upload belongs to.
+        score: integer identity score 0-100.
+        tier: tier of the score.
+        probability: scorer probability of a genuine person (0-1).
+        reason_codes: short codes explaining the score.
+        checks: every check that ran (failed ones lower the score).
+        evidence: the typed evidence that was scored.
+        features: the feature vector that was scored.
+        face_distance: selfie vs document portrait embedding distance (None: no comparison).
+        fields: document fields read, ``(name, value)``; personal data, never put in attestations.
+        model_versions: models that produced the score.
+        stage_seconds: ``(stage, seconds)`` wall time of each stage.
+        document_source: which document stage ran (``full``, ``mrz_only``).
+    """
+
+    subject: str
+    score: int
+    tier: str
+    probability: float
+    reason_codes: tuple[str, ...]
+    checks: tuple[CheckResult, ...]
+    evidence: Evidence
+    features: FeatureVector
+    face_distance: float | None
+    fields: tuple[tuple[str, str], ...]
+    model_versions: tuple[ModelVersion, ...]
+    stage_seconds: tuple[tuple[str, float], ...]
+    document_source: str
+
+    @property
+    def failed_checks(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.checks if not c.passed)
+
+    def scope_summaries(self) -> tuple[tuple[str, bool, int], ...]:
+        """``(scope, passed, score 0-100)`` per attempted scope (no personal data)."""
+        out = []
+        for name in ("document", "selfie", "liveness", "provenance", "email", "sms", "sso", "domain", "biometric"):
+            ev = getattr(self.evidence, name)
+            if ev is None:
+                continue
+            prefix = {"selfie": "face."}.get(name, f"{name}.")
+            mine = [c for c in self.checks if c.name.startswith(prefix)]
+            if mine:
+                passed = all(c.passed for c in mine)
+                score = int(round(100 * float(np.mean([min(max(c.score, 0.0), 1.0) for c in mine]))))
+            else:
+                passed = bool(getattr(ev, "verified", getattr(ev, "passed", True)))
+                score = 100 if passed else 0
+            out.append((name, passed, score))
+        return tuple(out)
+
+
+class IdentityVerifier:
+    """``IdentityVerifier.load(settings).verify(document, selfie, web_evidence, ...) -> VerificationOutcome``.
+
+    Args:
+        settings: pipeline settings.
+        face: a loaded ``FaceVerifier``, or None when face models/calibration are unavailable.
+        document: the document stage.
+        scorer: the scorer.
+        attack_signals: ``PresentationAttackSignals`` (screen replay / print attack).
+    """
+
+    def __init__(self, settings: PipelineSettings, face, document: DocumentStage, scorer: Scorer, attack_signals) -> None:
+        self.settings = settings
+        self.face = face
+        self.document = document
+        self.scorer = scorer
+        self.attack_signals = attack_signals
+        self.face_unavailable_reason = ""
+
+    @classmethod
+    def load(cls, settings: PipelineSettings, *, require_face: bool = False) -> "IdentityVerifier":
+        """Load every model once.
+
+        Args:
+            require_face: raise instead of running without the face stage when its models or
+                calibration are missing.
+
+        Raises:
+            ModelError, ConfigError: a required model is missing or broken.
+        """
+        _pin_threads(settings.serving.threads)
+        from pipelines.face.liveness import PresentationAttackSignals
+
+        face, why = None, ""
+        try:
+            from pipelines.face.models import FaceModels
+            from pipelines.face.verify import FaceVerifier
+
+            face = FaceVerifier(settings.face, FaceModels.load())
+        except (ModelError, ConfigError) as exc:
+            if require_face:
+                raise
+            why = str(exc)
+            _LOG.warning("face stage unavailable, selfies will not be compared: %s", why)
+        scorer = load_scorer(settings.serving.scorer_dir, settings.serving.baseline_when_no_scorer)
+        verifier = cls(settings, face, load_document_stage(), scorer, PresentationAttackSignals(settings.face.liveness))
+        verifier.face_unavailable_reason = why
+        return verifier
+
+    @property
+    def model_versions(self) -> tuple[ModelVersion, ...]:
+        face = tuple(self.face.models.versions) if self.face is not None else ()
+        return tuple(self.document_models) + face + (self.scorer.version,)
+
+    @property
+    def document_models(self) -> tuple[ModelVersion, ...]:
+        return tuple(getattr(self.document, "models", ()))
+
+    def verify(self, document: bytes, selfie: bytes, web_evidence: Evidence | None = None, *,
+               subject: str, provenance: ProvenanceResult | None = None, now_s: float | None = None) -> VerificationOutcome:
+        """Verify one identity: document photo, selfie, client-reported web scopes and the provenance verdict.
+
+        Args:
+            document: encoded document photo.
+            selfie: encoded selfie.
+            web_evidence: email/sms/sso/domain/biometric/metadata evidence (others are ignored).
+            subject: the account address.
+            provenance: the capture's provenance verdict; None when there was no signed capture (local use).
+            now_s: Unix time, seconds, for expiry (the request's block time on a chain: identical for every validator).
+
+        Raises:
+            ModelError, StageError: no judgement could be made.
+        """
+        from pipelines.face.image_io import load_rgb
+        from pipelines.face.liveness import identical_portrait_check
+
+        now_s = time.time() if now_s is None else now_s
+        timings: list[tuple[str, float]] = []
+        checks: list[CheckResult] = []
+        web = web_evidence or Evidence()
+        evidence = Evidence(email=web.email, sms=web.sms, sso=web.sso, domain=web.domain,
+                            biometric=web.biometric, metadata=web.metadata)
+
+        t = time.perf_counter()
+        doc_rgb = selfie_rgb = None
+        try:
+            doc_rgb = load_rgb(document)
+        except InputError as exc:
+            checks.append(CheckResult("document.decodable", False, 0.0, str(exc)))
+        try:
+            selfie_rgb = load_rgb(selfie)
+        except InputError as exc:
+            checks.append(CheckResult("face.selfie_decodable", False, 0.0, str(exc)))
+        timings.append(("decode", time.perf_counter() - t))
+
+        t = time.perf_counter()
+        doc_result = DocumentStageResult(None, (), (), (), self.document.source)
+        if doc_rgb is not None:
+            doc_result = self.document(doc_rgb, now_s)
+            checks.extend(doc_result.checks)
+        timings.append(("document", time.perf_counter() - t))
+
+        t = time.perf_counter()
+        distance, selfie_ev, portrait_found = None, None, None
+        if self.face is None:
+            checks.append(CheckResult("face.stage_available", False, 0.0,
+                                      f"face stage not loaded: {self.face_unavailable_reason}"[:200]))
+        elif doc_rgb is not None and selfie_rgb is not None:
+            doc_obs = selfie_obs = None
+            try:
+                doc_obs = self.face.observe(doc_rgb, label="document")
+                portrait_found = True
+            except InputError as exc:
+                portrait_found = False
+                checks.append(CheckResult("face.document_portrait", False, 0.0, str(exc)))
+            try:
+                selfie_obs = self.face.observe(selfie_rgb, label="selfie")
+            except InputError as exc:
+                checks.append(CheckResult("face.selfie_face", False, 0.0, str(exc)))
+                selfie_ev = SelfieEvidence(distance=1.0, match=False, quality=0.0)
+            if doc_obs is not None and selfie_obs is not None:
+                match = self.face.compare_observations(doc_obs, selfie_obs)
+                distance = match.distance
+                checks.append(CheckResult("face.match", match.match, match.probability,
+                                          "" if match.match else f"faces differ (distance {distance:.3f} > {match.threshold:.3f})"))
+                checks.extend(match.checks)
+                quality = float(np.mean([1.0 if c.passed else 0.0 for c in match.checks])) if match.checks else 1.0
+                selfie_ev = SelfieEvidence(distance=float(round(distance, 9)), match=match.match, quality=quality)
+                checks.append(identical_portrait_check(distance, self.settings.face.liveness))
+        timings.append(("face", time.perf_counter() - t))
+
+        t = time.perf_counter()
+        screen_doc = print_doc = None
+        if doc_rgb is not None:
+            screen_doc, print_doc = self.attack_signals(doc_rgb)
+            checks.extend(_renamed(c, "provenance.document_") for c in (screen_doc, print_doc))
+        if selfie_rgb is not None:
+            live = list(self.attack_signals(selfie_rgb))
+            live += [c for c in checks if c.name == "liveness.selfie_is_document_portrait"]
+            checks.extend(_renamed(c, "liveness.selfie_") for c in live[:2])
+            evidence = replace(evidence, liveness=LivenessEvidence(
+                score=float(min(min(max(c.score, 0.0), 1.0) for c in live)), passed=all(c.passed for c in live), video=False))
+        timings.append(("liveness", time.perf_counter() - t))
+
+        if doc_result.evidence is not None:
+            doc_ev = doc_result.evidence
+            if portrait_found is not None:
+                doc_ev = replace(doc_ev, portrait_found=portrait_found)
+            evidence = replace(evidence, document=doc_ev)
+        if selfie_ev is not None:
+            evidence = replace(evidence, selfie=selfie_ev)
+        if provenance is not None:
+            evidence = replace(evidence, provenance=ProvenanceEvidence(
+                capture_signed=provenance.accepted,
+                screen_replay_score=0.0 if screen_doc is None or screen_doc.passed else 1.0,
+                print_attack_score=0.0 if print_doc is None or print_doc.passed else 1.0))
+            checks.insert(0, provenance.check)
+
+        t = time.perf_counter()
+        features = build_features(evidence)
+        result: ScoreResult = self.scorer(features, evidence)
+        timings.append(("score", time.perf_counter() - t))
+        failed = tuple(c.name for c in checks if not c.passed)
+        models = tuple(doc_result.models) + (tuple(self.face.models.versions) if self.face else ()) + (result.model,)
+        return VerificationOutcome(
+            subject=subject, score=result.score, tier=self.settings.tiers.tier(result.score),
+            probability=result.probability, reason_codes=reason_codes(evidence, failed), checks=tuple(checks),
+            evidence=evidence, features=features, face_distance=distance, fields=doc_result.fields,
+            model_versions=models, stage_seconds=tuple(timings), document_source=doc_result.source,
+        )
+
+    def score_features(self, features: FeatureVector, evidence: Evidence | None = None) -> tuple[ScoreResult, str]:
+        """Score precomputed features; returns the result and its tier."""
+        result = self.scorer(features, evidence or Evidence())
+        return result, self.settings.tiers.tier(result.score)
+
+
+def rejection_outcome(subject: str, reason: str, tiers: TierPolicy, check: CheckResult) -> VerificationOutcome:
+    """The judgement on an upload that failed before any stage ran (bad provenance, unreadable envelope): score 0."""
+    evidence = Evidence()
+    return VerificationOutcome(
+        subject=subject, score=0, tier=tiers.tier(0), probability=0.0, reason_codes=(f"rejected.{reason}"[:64],),
+        checks=(check,), evidence=evidence, features=build_features(evidence), face_distance=None, fields=(),
+        model_versions=(), stage_seconds=(), document_source="none",
+    )
+
+
+def _renamed(check: CheckResult, prefix: str) -> CheckResult:
+    name = check.name.split(".", 1)[-1]
+    return CheckResult(prefix + name, check.passed, check.score, check.reason)
+
+
+def _pin_threads(threads: int) -> None:
+    """Fix intra-op thread counts so that every validator computes the same numbers."""
+    import cv2
+
+    cv2.setNumThreads(max(threads, 1))
+    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ.setdefault(var, str(max(threads, 1)))
