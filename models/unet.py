@@ -1,0 +1,142 @@
+"""UNET field segmenter: CRAFT maps (+ the image) -> per-pixel probabilities of the four key fields.
+
+Input: CRAFT's region and affinity maps at half resolution, optionally the image resized
+to the same grid, plus two absolute-position channels (document layout decides which text
+line is the surname and which the given names). Output: softmax over 5 classes, channel 0
+background and channels 1..4 the fields in :data:`veid.types.FIELD_CLASS` order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.craft import CraftMaps, pad_to_multiple
+from veid.errors import InputError
+from veid.types import FIELD_CLASS, ModelVersion
+
+N_CLASSES = 1 + len(FIELD_CLASS)
+
+
+@dataclass(frozen=True)
+class UnetConfig:
+    """Architecture of the field UNET (mirrors ``params.yaml: unet.model``).
+
+    Attributes:
+        widths: channels per encoder stage; stage 0 runs at the input (half) resolution,
+            each further stage halves it.
+        convs_per_stage: 3x3 convolutions per stage after the entry conv.
+        use_image: also feed the RGB image (resized to the map grid) next to the maps.
+        coord_scale: the position channels hold pixel index / coord_scale (map pixels);
+            384 = the map long side of a 768-px document.
+    """
+
+    widths: tuple[int, ...] = (16, 32, 48, 64, 96)
+    convs_per_stage: int = 1
+    use_image: bool = True
+    coord_scale: float = 384.0
+
+    @property
+    def stride(self) -> int:
+        """Input sides must be multiples of this (map pixels)."""
+        return 2 ** (len(self.widths) - 1)
+
+    @property
+    def in_channels(self) -> int:
+        return 2 + (3 if self.use_image else 0)
+
+
+TINY_UNET = UnetConfig(widths=(4, 8, 8), convs_per_stage=1, use_image=True, coord_scale=32.0)
+
+
+def build_unet(cfg: UnetConfig = UnetConfig()):
+    """Build the UNET Keras model.
+
+    Input ``(B, h, w, 2 or 5)``: region, affinity in [0, 1] and, with ``use_image``, RGB in
+    [0, 255]; ``h, w`` multiples of ``cfg.stride``. Output ``(B, h, w, 5)`` softmax.
+    """
+    import keras
+    from keras import layers
+
+    from models.layers import CoordChannels, GlobalContext
+
+    def conv_bn(x, width: int, stride: int = 1, name: str = ""):
+        x = layers.Conv2D(width, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        return layers.ReLU(name=f"{name}_relu")(x)
+
+    inputs = keras.Input((None, None, cfg.in_channels), name="maps_image")
+    # Maps are in [0, 1]; bring the image channels to [-1, 1] as well (mask is constant).
+    scale = np.array([1.0, 1.0] + [1 / 127.5] * (cfg.in_channels - 2), dtype="float32")
+    offset = np.array([0.0, 0.0] + [-1.0] * (cfg.in_channels - 2), dtype="float32")
+    x = layers.Rescaling(scale.tolist(), offset=offset.tolist(), name="normalize")(inputs)
+    x = CoordChannels(cfg.coord_scale, name="coords")(x)
+    skips = []
+    for s, width in enumerate(cfg.widths):
+        x = conv_bn(x, width, stride=1 if s == 0 else 2, name=f"enc{s}_in")
+        for k in range(cfg.convs_per_stage):
+            x = conv_bn(x, width, name=f"enc{s}_{k}")
+        skips.append(x)
+    x = GlobalContext(cfg.widths[-1], name="context")(x)
+    for d in range(len(cfg.widths) - 1):
+        skip = skips[-2 - d]
+        width = cfg.widths[-2 - d]
+        x = layers.UpSampling2D(2, interpolation="bilinear", name=f"dec{d}_up")(x)
+        x = layers.Concatenate(name=f"dec{d}_cat")([x, skip])
+        x = conv_bn(x, width, name=f"dec{d}")
+    outputs = layers.Conv2D(N_CLASSES, 1, activation="softmax", name="fields")(x)
+    return keras.Model(inputs, outputs, name="field_unet")
+
+
+def unet_input(maps: CraftMaps, image_rgb: np.ndarray | None, use_image: bool) -> np.ndarray:
+    """Stack the UNET input ``(h, w, C)`` float32 from maps and (resized) image."""
+    import cv2
+
+    h, w = maps.shape
+    planes = [maps.region[..., None], maps.affinity[..., None]]
+    if use_image:
+        if image_rgb is None:
+            raise InputError("this field model was trained with the image as input: pass image_rgb")
+        if image_rgb.ndim != 3 or image_rgb.shape[2] != 3:
+            raise InputError(f"expected an HxWx3 RGB image, got shape {image_rgb.shape}")
+        planes.append(cv2.resize(image_rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32))
+    return np.concatenate(planes, axis=-1).astype(np.float32)
+
+
+@dataclass
+class FieldSegmenter:
+    """Callable wrapper: :class:`CraftMaps` (+ image) -> ``(h, w, 5)`` field probabilities.
+
+    Args:
+        model: the Keras model from :func:`build_unet` (or loaded from a ``.keras`` file).
+        version: name and content hash of the weights.
+        use_image: whether the model takes the image (must match how it was built).
+    """
+
+    model: object
+    version: ModelVersion = field(default_factory=lambda: ModelVersion("unet-untrained", ""))
+    use_image: bool = True
+
+    @property
+    def stride(self) -> int:
+        n_down = sum(1 for layer in self.model.layers if layer.name.endswith("_in_conv")) - 1
+        return 2 ** max(n_down, 0)
+
+    def predict(self, maps: CraftMaps, image_rgb: np.ndarray | None = None) -> np.ndarray:
+        """Per-pixel class probabilities on the maps' grid (same ``h, w`` as ``maps.region``).
+
+        Args:
+            maps: CRAFT output for the document image.
+            image_rgb: the same ``HxWx3`` uint8 RGB image given to CRAFT (required when
+                the model uses the image).
+
+        Returns:
+            float32 ``(h, w, 5)``; channel 0 background, channel ``FIELD_CLASS[f]`` field ``f``.
+        """
+        h, w = maps.shape
+        x = pad_to_multiple(unet_input(maps, image_rgb, self.use_image), self.stride)
+        out = np.asarray(self.model(x[None], training=False))[0]
+        return np.ascontiguousarray(out[:h, :w], dtype=np.float32)
+
+    __call__ = predict

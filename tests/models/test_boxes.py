@@ -1,0 +1,62 @@
+"""Tests for decoding CRAFT maps into word boxes and for box matching."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.boxes import WordBoxConfig, decode_word_boxes, match_boxes, order_clockwise, quad_iou
+from models.craft import CraftMaps
+from training.targets import region_affinity_maps
+from veid.types import Box, Quad
+
+
+def _chars(x0: float, y0: float, n: int, w: float = 8, h: float = 14, gap: float = 1) -> list[np.ndarray]:
+    out = []
+    for i in range(n):
+        a = x0 + i * (w + gap)
+        out.append(np.array([[a, y0], [a + w, y0], [a + w, y0 + h], [a, y0 + h]], np.float32))
+    return out
+
+
+def test_hand_made_maps_decode_to_one_box_per_word_in_input_pixels():
+    words = [_chars(10, 10, 5), _chars(70, 10, 3), _chars(20, 50, 6)]
+    region, affinity = region_affinity_maps(words, (80, 120))
+    maps = CraftMaps(region, affinity, scale=2.0, image_size=(240, 160))
+    quads = decode_word_boxes(maps, WordBoxConfig())
+    assert len(quads) == 3
+    truth = [Quad.from_box(Box(c[0][0, 0] * 2, c[0][0, 1] * 2, c[-1][1, 0] * 2, c[-1][2, 1] * 2)) for c in words]
+    counts = match_boxes(quads, truth, 0.5)
+    assert counts.matched == 3
+    for q in quads:  # clockwise from top-left
+        a = q.to_array()
+        assert a[0, 0] < a[1, 0] and a[0, 1] < a[3, 1]
+
+
+def test_words_separated_by_a_space_stay_separate():
+    words = [_chars(10, 10, 4), _chars(10 + 4 * 9 + 6, 10, 4)]  # 6-px space between words
+    region, affinity = region_affinity_maps(words, (40, 120))
+    quads = decode_word_boxes(CraftMaps(region, affinity, scale=1.0), WordBoxConfig())
+    assert len(quads) == 2
+
+
+def test_empty_and_weak_maps_give_no_boxes():
+    z = np.zeros((32, 32), np.float32)
+    assert decode_word_boxes(CraftMaps(z, z), WordBoxConfig()) == []
+    weak = z.copy()
+    weak[10:20, 10:20] = 0.5  # above region_low but never reaches region_peak
+    assert decode_word_boxes(CraftMaps(weak, z), WordBoxConfig(region_peak=0.7)) == []
+
+
+def test_quad_iou_and_matching_counts():
+    a = Quad.from_box(Box(0, 0, 10, 10))
+    b = Quad.from_box(Box(5, 0, 15, 10))
+    assert abs(quad_iou(a, b) - 1 / 3) < 1e-6
+    assert quad_iou(a, Quad.from_box(Box(20, 20, 30, 30))) == 0.0
+    c = match_boxes([a, b], [a], 0.5)
+    assert (c.matched, c.predicted, c.truth) == (1, 2, 1)
+    assert c.precision == 0.5 and c.recall == 1.0 and abs(c.hmean - 2 / 3) < 1e-9
+
+
+def test_order_clockwise_from_top_left():
+    pts = np.array([[10, 10], [0, 10], [0, 0], [10, 0]], float)
+    assert order_clockwise(pts).tolist() == [[0, 0], [10, 0], [10, 10], [0, 10]]

@@ -1,0 +1,59 @@
+"""Tests for the field UNET: shapes, softmax, config round trip, save/load, the segmenter wrapper."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.craft import CraftMaps
+from models.unet import N_CLASSES, TINY_UNET, FieldSegmenter, UnetConfig, build_unet
+from veid.errors import InputError
+
+
+def test_tiny_unet_outputs_class_probabilities_on_the_input_grid():
+    model = build_unet(TINY_UNET)
+    x = np.random.default_rng(0).uniform(0, 1, (2, 32, 48, TINY_UNET.in_channels)).astype(np.float32)
+    y = np.asarray(model(x))
+    assert y.shape == (2, 32, 48, N_CLASSES) == (2, 32, 48, 5)
+    np.testing.assert_allclose(y.sum(-1), 1.0, atol=1e-5)
+
+
+def test_unet_get_config_round_trips_and_save_load_keeps_outputs(tmp_path):
+    import keras
+
+    import models.layers  # noqa: F401
+
+    model = build_unet(TINY_UNET)
+    clone = keras.Model.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    path = tmp_path / "unet.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, compile=False, safe_mode=True)
+    x = np.random.default_rng(1).uniform(0, 1, (1, 16, 24, TINY_UNET.in_channels)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+
+
+def test_coordinates_are_absolute_so_padding_does_not_move_content():
+    from models.layers import CoordChannels
+
+    layer = CoordChannels(scale=10.0)
+    a = np.asarray(layer(np.zeros((1, 4, 6, 1), np.float32)))
+    b = np.asarray(layer(np.zeros((1, 8, 8, 1), np.float32)))
+    np.testing.assert_allclose(a[0, :, :, 1:], b[0, :4, :6, 1:])
+    assert a[0, 2, 3, 1] == pytest.approx(0.3) and a[0, 2, 3, 2] == pytest.approx(0.2)
+
+
+def test_segmenter_returns_probabilities_on_the_map_grid():
+    seg = FieldSegmenter(build_unet(TINY_UNET), use_image=True)
+    z = np.zeros((30, 45), np.float32)
+    probs = seg.predict(CraftMaps(z, z), np.zeros((60, 90, 3), np.uint8))
+    assert probs.shape == (30, 45, 5) and probs.dtype == np.float32
+    with pytest.raises(InputError):
+        seg.predict(CraftMaps(z, z), None)
+
+
+def test_segmenter_without_image():
+    cfg = UnetConfig(widths=(4, 8), use_image=False, coord_scale=16.0)
+    seg = FieldSegmenter(build_unet(cfg), use_image=False)
+    z = np.zeros((9, 13), np.float32)
+    assert seg.predict(CraftMaps(z, z)).shape == (9, 13, 5)

@@ -1,0 +1,73 @@
+"""Tests for CRAFT target generation: Gaussian region maps, affinity maps, field masks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from training.targets import TargetConfig, affinity_quad, char_cells, field_mask, gaussian_template, region_affinity_maps
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+
+
+def test_gaussian_template_peaks_at_centre_and_falls_to_edges():
+    t = gaussian_template(TargetConfig(sigma=0.25, template=32))
+    r, c = np.unravel_index(np.argmax(t), t.shape)
+    assert {r, c} <= {15, 16}
+    assert t.max() > 0.99
+    assert abs(t[16, 0] - np.exp(-2)) < 0.05  # edge midpoint ~ exp(-2)
+
+
+def test_one_character_gives_gaussian_peaked_at_its_centre():
+    region, affinity = region_affinity_maps([[_box(10, 20, 30, 50)]], (64, 64))
+    r, c = np.unravel_index(np.argmax(region), region.shape)
+    assert abs(c + 0.5 - 20) <= 1 and abs(r + 0.5 - 35) <= 1
+    assert region.max() > 0.9
+    assert region[0:15, :].max() == 0 and region[:, 35:].max() == 0  # nothing outside the box
+    assert affinity.max() == 0  # one character: no affinity
+
+
+def test_adjacent_pair_gives_affinity_between_them():
+    a, b = _box(10, 10, 30, 40), _box(32, 10, 52, 40)
+    region, affinity = region_affinity_maps([[a, b]], (64, 64))
+    r, c = np.unravel_index(np.argmax(affinity), affinity.shape)
+    assert 25 <= c + 0.5 <= 37 and 20 <= r + 0.5 <= 30  # between centres x=20 and x=42
+    assert affinity.max() > 0.9
+    # region has two peaks, one per character, with a dip between them
+    row = region[25]
+    assert row[20] > 0.9 and row[41] > 0.9 and row[31] < row[20]
+    # affinity does not reach the outer halves of the characters
+    assert affinity[:, :15].max() < 0.05 and affinity[:, 48:].max() < 0.05
+
+
+def test_separate_words_have_no_affinity_between_them():
+    w1 = [_box(0, 0, 10, 20), _box(10, 0, 20, 20)]
+    w2 = [_box(40, 0, 50, 20), _box(50, 0, 60, 20)]
+    _, affinity = region_affinity_maps([w1, w2], (24, 64))
+    assert affinity[:, 22:38].max() == 0
+    assert affinity[:, 5:15].max() > 0.5 and affinity[:, 45:55].max() > 0.5
+
+
+def test_affinity_quad_is_clockwise_between_characters():
+    q = affinity_quad(_box(0, 0, 12, 12), _box(12, 0, 24, 12))
+    assert q.shape == (4, 2)
+    assert q[0, 0] < q[1, 0] and q[0, 1] < q[3, 1]  # TL left of TR, TL above BL
+    assert 5 < q[:, 0].mean() < 19
+
+
+def test_field_mask_resizes_with_nearest_neighbour():
+    m = np.zeros((40, 80), np.uint8)
+    m[10:20, 20:60] = 3
+    small = field_mask(m, (20, 40))
+    assert small.shape == (20, 40)
+    assert set(np.unique(small)) == {0, 3}
+    assert (small == 3).sum() == 5 * 20
+
+
+def test_char_cells_span_the_word_height_and_the_char_width():
+    word = _box(0, 0, 40, 22)
+    chars = [_box(1, 5, 9, 18), _box(12, 14, 15, 16)]  # a letter and a hyphen (tight glyph boxes)
+    cells = char_cells(word, chars)
+    assert np.allclose(cells[0], _box(1, 0, 9, 22))
+    assert np.allclose(cells[1], _box(12, 0, 15, 22))

@@ -1,0 +1,241 @@
+"""Train the CRAFT text detector on prepared flat documents (random crops, photometric augmentation)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.boxes import MatchCounts, WordBoxConfig, decode_word_boxes, match_boxes
+from models.craft import CraftConfig, CraftMaps, build_craft
+from training.augment import PhotometricConfig, photometric
+from models.registry import write_record
+from training.mlflow_utils import DocTrainConfig, file_sha256, git_commit, log_figure, loss_curve_figure, mlflow_run, setup_tensorflow
+from training.prepare import PreparedSplit, load_split
+from veid.config import load_section, to_mapping
+from veid.logs import get_logger, setup_logging
+from veid.types import Quad
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CraftTrainConfig:
+    """``params.yaml: craft``: CRAFT architecture and training schedule.
+
+    Attributes:
+        model: network architecture.
+        epochs: passes of ``steps_per_epoch`` batches.
+        steps_per_epoch: batches per epoch (crops are drawn at random, so an "epoch" is a
+            fixed amount of work, not a pass over the documents).
+        batch_size: crops per batch.
+        crop: side of the square training crop, image pixels (multiple of the model stride).
+        scale_jitter: ``(low, high)`` random zoom of the crop around the prepared scale.
+        learning_rate: Adam learning rate (cosine-decayed to 5 % over training).
+        pos_weight: extra loss weight on pixels whose target exceeds 0.1 (text is sparse).
+        val_docs: validation documents scored (full canvas) at the end of each epoch.
+        augment: photometric augmentation ranges.
+    """
+
+    model: CraftConfig = CraftConfig()
+    epochs: int = 7
+    steps_per_epoch: int = 100
+    batch_size: int = 8
+    crop: int = 256
+    scale_jitter: tuple[float, float] = (0.85, 1.15)
+    learning_rate: float = 0.003
+    pos_weight: float = 4.0
+    val_docs: int = 16
+    augment: PhotometricConfig = PhotometricConfig()
+
+
+def sample_crop(split: PreparedSplit, i: int, crop: int, scale: float, rng: np.random.Generator):
+    """A random ``crop``-px square from document ``i`` (zoomed by ``scale``) and its maps.
+
+    Returns ``(image uint8 (crop, crop, 3), maps float32 (crop/2, crop/2, 2))``.
+    """
+    import cv2
+
+    w, h = split.size(i)
+    src = max(8, int(round(crop / scale)))
+    src -= src % 2
+    x0 = int(rng.integers(0, max(w - src, 0) + 1))
+    y0 = int(rng.integers(0, max(h - src, 0) + 1))
+    x0 -= x0 % 2
+    y0 -= y0 % 2
+    img = np.zeros((src, src, 3), np.uint8)
+    part = split.images[i, y0 : y0 + src, x0 : x0 + src]
+    img[: part.shape[0], : part.shape[1]] = part
+    maps = np.zeros((src // 2, src // 2, 2), np.uint8)
+    mpart = split.maps[i, y0 // 2 : (y0 + src) // 2, x0 // 2 : (x0 + src) // 2]
+    maps[: mpart.shape[0], : mpart.shape[1]] = mpart
+    if src != crop:
+        img = cv2.resize(img, (crop, crop), interpolation=cv2.INTER_AREA if src > crop else cv2.INTER_LINEAR)
+        maps = cv2.resize(maps, (crop // 2, crop // 2), interpolation=cv2.INTER_LINEAR)
+    return img, maps.astype(np.float32) / 255.0
+
+
+def make_crop_dataset(split: PreparedSplit, cfg: CraftTrainConfig, seed: int):
+    """A Keras ``PyDataset`` yielding augmented ``(images, maps)`` crop batches, seeded per batch."""
+    import keras
+
+    class CropBatches(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.epoch = 0
+
+        def __len__(self) -> int:
+            return cfg.steps_per_epoch
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+
+        def __getitem__(self, idx: int):
+            rng = np.random.default_rng([seed, self.epoch, idx])
+            xs, ys = [], []
+            for _ in range(cfg.batch_size):
+                i = int(rng.integers(len(split)))
+                img, maps = sample_crop(split, i, cfg.crop, rng.uniform(*cfg.scale_jitter), rng)
+                xs.append(photometric(img, rng, cfg.augment))
+                ys.append(maps)
+            return np.stack(xs).astype(np.float32), np.stack(ys)
+
+    return CropBatches()
+
+
+def weighted_mse(pos_weight: float):
+    """MSE over both maps, weighting pixels with target > 0.1 by ``1 + pos_weight``."""
+    from keras import ops
+
+    def loss(y_true, y_pred):
+        w = 1.0 + pos_weight * ops.cast(y_true > 0.1, "float32")
+        return ops.mean(w * ops.square(y_true - y_pred))
+
+    return loss
+
+
+def predict_canvas(model, split: PreparedSplit, i: int) -> CraftMaps:
+    """CRAFT maps of document ``i`` on its canvas (scale 2: map px -> canvas px)."""
+    out = np.asarray(model(split.images[i : i + 1].astype(np.float32), training=False))[0]
+    w, h = split.size(i)
+    out = out[: (h + 1) // 2, : (w + 1) // 2]
+    return CraftMaps(out[..., 0].copy(), out[..., 1].copy(), scale=2.0, image_size=(w, h))
+
+
+def validate(model, split: PreparedSplit, docs: Sequence[int], decode: WordBoxConfig, pos_weight: float):
+    """One forward pass per document: word-box matches (IoU 0.5) and the mean weighted MSE."""
+    total, losses = MatchCounts(0, 0, 0), []
+    for i in docs:
+        out = np.asarray(model(split.images[i : i + 1].astype(np.float32), training=False))[0]
+        target = split.maps[i].astype(np.float32) / 255.0
+        weight = 1.0 + pos_weight * (target > 0.1)
+        losses.append(float(np.mean(weight * (target - out) ** 2)))
+        w, h = split.size(i)
+        crop = out[: (h + 1) // 2, : (w + 1) // 2]
+        maps = CraftMaps(crop[..., 0].copy(), crop[..., 1].copy(), scale=2.0, image_size=(w, h))
+        truth = [Quad.from_array(q) for q in split.word_quads(i)]
+        total = total + match_boxes(decode_word_boxes(maps, decode), truth, 0.5)
+    return total, float(np.mean(losses)) if losses else float("nan")
+
+
+def detection_counts(model, split: PreparedSplit, docs: Sequence[int], decode: WordBoxConfig) -> MatchCounts:
+    """Word-box matches (IoU 0.5) over the given documents."""
+    total = MatchCounts(0, 0, 0)
+    for i in docs:
+        pred = decode_word_boxes(predict_canvas(model, split, i), decode)
+        truth = [Quad.from_array(q) for q in split.word_quads(i)]
+        total = total + match_boxes(pred, truth, 0.5)
+    return total
+
+
+def train_craft(prepared: Path, out: Path, cfg: CraftTrainConfig, common: DocTrainConfig, decode: WordBoxConfig):
+    """Train, log to MLflow and save the model (without optimizer state) to ``out``.
+
+    Returns the Keras model and its per-epoch history (a dict of lists).
+    """
+    import keras
+    import mlflow
+
+    setup_tensorflow(common)
+    train, val = load_split(prepared, "train"), load_split(prepared, "val")
+    val_ids = list(range(min(cfg.val_docs, len(val))))
+    model = build_craft(cfg.model)
+    total_steps = cfg.epochs * cfg.steps_per_epoch
+    schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, total_steps, alpha=0.05)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=weighted_mse(cfg.pos_weight))
+    history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_hmean": []}
+    best = {"hmean": -1.0, "weights": None}
+
+    class EpochEnd(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            counts, val_loss = validate(self.model, val, val_ids, decode, cfg.pos_weight)
+            metrics = {"loss": float(logs["loss"]), "val_loss": val_loss, "val_hmean": 100 * counts.hmean,
+                       "val_precision": 100 * counts.precision, "val_recall": 100 * counts.recall}
+            for k in history:
+                history[k].append(metrics[k])
+            mlflow.log_metrics(metrics, step=epoch + 1)
+            log.info("craft epoch %d: %s", epoch + 1, json.dumps({k: round(v, 4) for k, v in metrics.items()}))
+            if counts.hmean >= best["hmean"]:
+                best["hmean"], best["weights"] = counts.hmean, self.model.get_weights()
+                save_plain(self.model, out)  # checkpoint: the best model so far is always on disk
+
+    with mlflow_run(common, "train_craft", {"craft": to_mapping(cfg), "decode": to_mapping(decode)}) as run:
+        mlflow.log_params({"train_docs": len(train), "val_docs": len(val_ids)})
+        data = make_crop_dataset(train, cfg, common.seed)
+        model.fit(data, epochs=cfg.epochs, verbose=2, callbacks=[EpochEnd()])
+        if best["weights"] is not None:
+            model.set_weights(best["weights"])
+        mlflow.log_metric("best_val_hmean", 100 * best["hmean"])
+        save_plain(model, out)
+        record = write_record(out, "craft", {"long_side": train.long_side, "config": to_mapping(cfg.model)},
+                              git_commit=git_commit(), mlflow_run_id=run.info.run_id)
+        mlflow.log_artifact(str(out), artifact_path="model")
+        mlflow.log_artifact(str(record), artifact_path="model")
+        mlflow.set_tag("sha256", file_sha256(out))
+        log_figure(loss_curve_figure({k: history[k] for k in ("loss", "val_loss")}, "CRAFT loss"), "plots/craft_loss.png")
+        from training.docmodel_plots import craft_sample_figure
+
+        for j in val_ids[:3]:
+            maps = predict_canvas(model, val, j)
+            fig = craft_sample_figure(np.asarray(val.images[j]), maps, decode_word_boxes(maps, decode))
+            log_figure(fig, f"plots/craft_val_{j}.png")
+        log.info("craft run %s saved %s", run.info.run_id, out)
+    return model, history
+
+
+def save_plain(model, out: Path) -> None:
+    """Save architecture + weights only (no optimizer, no compiled loss), atomically."""
+    import keras
+
+    plain = keras.Model.from_config(model.get_config())
+    plain.set_weights(model.get_weights())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp.keras")
+    plain.save(tmp)
+    os.replace(tmp, out)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: reads ``craft``, ``doc_train`` and ``doc_eval.decode`` from params."""
+    from training.evaluate_docmodels import DocEvalConfig
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--prepared", default="data/prepared")
+    parser.add_argument("--out", default="models/weights/craft.keras")
+    args = parser.parse_args(argv)
+    setup_logging()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    cfg = load_section(args.params, "craft", CraftTrainConfig)
+    common = load_section(args.params, "doc_train", DocTrainConfig)
+    decode = load_section(args.params, "doc_eval", DocEvalConfig).decode
+    train_craft(Path(args.prepared), Path(args.out), cfg, common, decode)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Train the field UNET on CRAFT's maps of the prepared flat documents (whole documents, half resolution)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from models.unet import N_CLASSES, UnetConfig, build_unet
+from training.augment import PhotometricConfig, photometric
+from models.registry import write_record
+from training.mlflow_utils import DocTrainConfig, file_sha256, git_commit, log_figure, loss_curve_figure, mlflow_run, setup_tensorflow
+from training.prepare import PreparedSplit, load_split
+from training.train_craft import save_plain
+from veid.config import load_section, to_mapping
+from veid.logs import get_logger, setup_logging
+from veid.types import FIELD_CLASS
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class UnetTrainConfig:
+    """``params.yaml: unet``: UNET architecture and training schedule.
+
+    Attributes:
+        model: network architecture.
+        input_maps: ``craft`` feeds the trained CRAFT model's predicted maps (what the
+            pipeline will see), ``target`` the Gaussian targets (no CRAFT needed; tests).
+        max_train_docs: training documents used (CRAFT runs once over each of them).
+        epochs: passes of ``steps_per_epoch`` batches.
+        steps_per_epoch: batches per epoch (documents drawn at random).
+        batch_size: documents per batch.
+        learning_rate: Adam learning rate (cosine-decayed to 5 %).
+        dice_weight: weight of the soft-Dice term added to the cross-entropy.
+        map_noise: std of Gaussian noise added to the input maps (robustness).
+        val_docs: validation documents scored at the end of each epoch.
+        augment: photometric augmentation of the image channels.
+    """
+
+    model: UnetConfig = UnetConfig()
+    input_maps: Literal["craft", "target"] = "craft"
+    max_train_docs: int = 400
+    epochs: int = 6
+    steps_per_epoch: int = 50
+    batch_size: int = 4
+    learning_rate: float = 0.003
+    dice_weight: float = 1.0
+    map_noise: float = 0.03
+    val_docs: int = 24
+    augment: PhotometricConfig = PhotometricConfig()
+
+
+def half_images(split: PreparedSplit, ids: Sequence[int]) -> np.ndarray:
+    """Canvas images resized to the map grid, uint8 ``(n, h/2, w/2, 3)``."""
+    import cv2
+
+    h, w = split.maps.shape[1:3]
+    return np.stack([cv2.resize(np.asarray(split.images[i]), (w, h), interpolation=cv2.INTER_AREA) for i in ids])
+
+
+def input_maps(split: PreparedSplit, ids: Sequence[int], source: str, craft_path: Path | None) -> np.ndarray:
+    """Region/affinity inputs for the UNET, uint8 ``(n, h/2, w/2, 2)`` (x 255).
+
+    With ``source == "craft"`` the CRAFT model at ``craft_path`` predicts them (once, with a
+    progress bar); padding outside each document is zeroed as the pipeline would.
+    """
+    if source == "target":
+        return np.asarray(split.maps[list(ids)])
+    import keras
+    from tqdm import tqdm
+
+    import models.layers  # noqa: F401  (registers custom layers)
+
+    craft = keras.saving.load_model(craft_path, compile=False)
+    out = np.zeros((len(ids), *split.maps.shape[1:]), np.uint8)
+    for k, i in enumerate(tqdm(ids, desc="craft maps", unit="doc")):
+        pred = np.asarray(craft(split.images[i : i + 1].astype(np.float32), training=False))[0]
+        w, h = split.size(i)
+        mh, mw = (h + 1) // 2, (w + 1) // 2
+        out[k, :mh, :mw] = np.clip(np.rint(pred[:mh, :mw] * 255), 0, 255).astype(np.uint8)
+    return out
+
+
+def ce_dice_loss(dice_weight: float):
+    """Categorical cross-entropy plus ``dice_weight`` x (1 - mean soft Dice of the 4 fields)."""
+    from keras import ops
+
+    def loss(y_true, y_pred):
+        y_pred = ops.clip(y_pred, 1e-6, 1.0)
+        ce = -ops.mean(ops.sum(y_true * ops.log(y_pred), axis=-1))
+        t, p = y_true[..., 1:], y_pred[..., 1:]
+        inter = ops.sum(t * p, axis=(0, 1, 2))
+        dice = (2 * inter + 1.0) / (ops.sum(t, axis=(0, 1, 2)) + ops.sum(p, axis=(0, 1, 2)) + 1.0)
+        return ce + dice_weight * (1.0 - ops.mean(dice))
+
+    return loss
+
+
+def ce_dice_numpy(y_true: np.ndarray, y_pred: np.ndarray, dice_weight: float) -> float:
+    """:func:`ce_dice_loss` in NumPy (validation without a second forward pass)."""
+    y_pred = np.clip(y_pred, 1e-6, 1.0)
+    ce = -np.mean(np.sum(y_true * np.log(y_pred), axis=-1))
+    t, p = y_true[..., 1:], y_pred[..., 1:]
+    dice = (2 * (t * p).sum(axis=(0, 1, 2)) + 1.0) / (t.sum(axis=(0, 1, 2)) + p.sum(axis=(0, 1, 2)) + 1.0)
+    return float(ce + dice_weight * (1.0 - dice.mean()))
+
+
+def stack_input(maps_u8: np.ndarray, image_u8: np.ndarray | None) -> np.ndarray:
+    """UNET input batch: maps in [0, 1] and, if given, RGB in [0, 255]."""
+    x = maps_u8.astype(np.float32) / 255.0
+    return x if image_u8 is None else np.concatenate([x, image_u8.astype(np.float32)], axis=-1)
+
+
+def field_iou(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Dataset IoU per field: summed intersections over summed unions of class masks."""
+    out = {}
+    for f, c in FIELD_CLASS.items():
+        p, t = pred == c, truth == c
+        union = np.logical_or(p, t).sum()
+        out[f.value] = float(np.logical_and(p, t).sum() / union) if union else 1.0
+    return out
+
+
+def make_doc_dataset(maps, images, masks, cfg: UnetTrainConfig, seed: int):
+    """A Keras ``PyDataset`` of augmented whole-document batches, seeded per batch."""
+    import keras
+
+    class DocBatches(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.epoch = 0
+
+        def __len__(self) -> int:
+            return cfg.steps_per_epoch
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+
+        def __getitem__(self, idx: int):
+            rng = np.random.default_rng([seed, 1000 + self.epoch, idx])
+            ids = rng.integers(len(maps), size=cfg.batch_size)
+            m = maps[ids].astype(np.float32) / 255.0
+            m = np.clip(m + rng.normal(0, cfg.map_noise, m.shape).astype(np.float32), 0, 1)
+            parts = [m]
+            if cfg.model.use_image:
+                parts.append(np.stack([photometric(images[i], rng, cfg.augment) for i in ids]).astype(np.float32))
+            y = np.eye(N_CLASSES, dtype=np.float32)[masks[ids]]
+            return np.concatenate(parts, axis=-1), y
+
+    return DocBatches()
+
+
+def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig, common: DocTrainConfig):
+    """Train, log to MLflow and save the UNET to ``out``; returns ``(model, history)``."""
+    import keras
+    import mlflow
+
+    setup_tensorflow(common)
+    train, val = load_split(prepared, "train"), load_split(prepared, "val")
+    rng = np.random.default_rng(common.seed)
+    train_ids = sorted(rng.permutation(len(train))[: cfg.max_train_docs].tolist())
+    val_ids = list(range(min(cfg.val_docs, len(val))))
+    src = cfg.input_maps
+    tr_maps, va_maps = input_maps(train, train_ids, src, craft_path), input_maps(val, val_ids, src, craft_path)
+    tr_img, va_img = half_images(train, train_ids), half_images(val, val_ids)
+    tr_mask, va_mask = np.asarray(train.masks[train_ids]), np.asarray(val.masks[val_ids])
+    va_x = stack_input(va_maps, va_img if cfg.model.use_image else None)
+
+    model = build_unet(cfg.model)
+    schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * cfg.steps_per_epoch, alpha=0.05)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=ce_dice_loss(cfg.dice_weight))
+    history: dict[str, list[float]] = {"loss": [], "val_loss": []}
+    best = {"miou": -1.0, "weights": None}
+
+    class EpochEnd(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            probs = self.model.predict(va_x, batch_size=4, verbose=0)
+            val_loss = ce_dice_numpy(np.eye(N_CLASSES, dtype=np.float32)[va_mask], probs, cfg.dice_weight)
+            ious = field_iou(probs.argmax(-1), va_mask)
+            miou = float(np.mean(list(ious.values())))
+            metrics = {"loss": float(logs["loss"]), "val_loss": val_loss, "val_miou": miou}
+            metrics.update({f"val_iou_{k}": v for k, v in ious.items()})
+            history["loss"].append(metrics["loss"])
+            history["val_loss"].append(val_loss)
+            mlflow.log_metrics(metrics, step=epoch + 1)
+            log.info("unet epoch %d: %s", epoch + 1, json.dumps({k: round(v, 4) for k, v in metrics.items()}))
+            if miou >= best["miou"]:
+                best["miou"], best["weights"] = miou, self.model.get_weights()
+                save_plain(self.model, out)  # checkpoint: the best model so far is always on disk
+
+    with mlflow_run(common, "train_unet", {"unet": to_mapping(cfg)}) as run:
+        mlflow.log_params({"train_docs": len(train_ids), "val_docs": len(val_ids)})
+        data = make_doc_dataset(tr_maps, tr_img, tr_mask, cfg, common.seed)
+        model.fit(data, epochs=cfg.epochs, verbose=2, callbacks=[EpochEnd()])
+        if best["weights"] is not None:
+            model.set_weights(best["weights"])
+        mlflow.log_metric("best_val_miou", best["miou"])
+        save_plain(model, out)
+        record = write_record(out, "unet", {"use_image": cfg.model.use_image, "config": to_mapping(cfg.model)},
+                              git_commit=git_commit(), mlflow_run_id=run.info.run_id)
+        mlflow.log_artifact(str(out), artifact_path="model")
+        mlflow.log_artifact(str(record), artifact_path="model")
+        mlflow.set_tag("sha256", file_sha256(out))
+        log_figure(loss_curve_figure(history, "UNET loss"), "plots/unet_loss.png")
+        from training.docmodel_plots import unet_sample_figure
+
+        probs = model.predict(va_x[:3], verbose=0)
+        for j in range(min(3, len(val_ids))):
+            log_figure(unet_sample_figure(va_img[j], probs[j], va_mask[j]), f"plots/unet_val_{j}.png")
+        log.info("unet run %s saved %s", run.info.run_id, out)
+    return model, history
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: reads ``unet`` and ``doc_train`` from params."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--prepared", default="data/prepared")
+    parser.add_argument("--craft", default="models/weights/craft.keras")
+    parser.add_argument("--out", default="models/weights/unet.keras")
+    args = parser.parse_args(argv)
+    setup_logging()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    cfg = load_section(args.params, "unet", UnetTrainConfig)
+    common = load_section(args.params, "doc_train", DocTrainConfig)
+    train_unet(Path(args.prepared), Path(args.craft), Path(args.out), cfg, common)
+
+
+if __name__ == "__main__":
+    main()
