@@ -18,8 +18,7 @@ class ServingConfig:
         max_upload_bytes: largest request body accepted, bytes (413 above).
         envelope_dir: content-addressed store of accepted envelopes (relative to the working directory).
         salt_db: SQLite replay store of the server (relative to the working directory).
-        scorer_dir: folder of the trained scorer ensemble (``models.scorer``), relative to the repository.
-        baseline_when_no_scorer: when the trained scorer is missing, score with the reference design's
+        baseline_when_no_scorer: when the trained scorer (``scorer.scoring.model_dir``) is missing, score with the reference design's
             fixed scope weights (recorded as model ``veid-baseline-weights``) instead of refusing.
         threads: intra-op threads per worker (TensorFlow, OpenCV).
         bento_model: BentoML model-store tag whose files override the repository's (``veid models-export``);
@@ -34,7 +33,6 @@ class ServingConfig:
     max_upload_bytes: int = 16 * 1024 * 1024
     envelope_dir: str = "data/work/envelopes"
     salt_db: str = "data/work/serving_salts.sqlite"
-    scorer_dir: str = "models/weights/scorer"
     baseline_when_no_scorer: bool = True
     threads: int = 1
     bento_model: str = ""

@@ -21,26 +21,33 @@ BASELINE_MODEL = "veid-baseline-weights"
 
 @dataclass(frozen=True)
 class TierPolicy:
-    """Tier names, highest first, and the lowest score (0-100) of each (the chain's ``tier_*`` settings)."""
+    """Tier names and their lowest score (``scorer.scoring.tiers``); below every tier: ``below``."""
 
-    names: tuple[str, ...] = ("trusted", "verified", "basic", "unverified")
-    min_scores: tuple[int, ...] = (85, 70, 50, 0)
+    minimums: tuple[tuple[str, int], ...] = (("basic", 50), ("standard", 70), ("premium", 85))
+    below: str = "unverified"
+
+    @classmethod
+    def from_scoring(cls, cfg) -> "TierPolicy":
+        """From a ``pipelines.scoring.scorer.ScoringConfig``."""
+        return cls(tuple(sorted(cfg.tiers.items(), key=lambda kv: kv[1])))
 
     def tier(self, score: int) -> str:
-        """The tier of ``score``."""
-        for name, low in sorted(zip(self.names, self.min_scores), key=lambda t: -t[1]):
+        """The highest tier whose minimum ``score`` reaches."""
+        best = self.below
+        for name, low in sorted(self.minimums, key=lambda t: t[1]):
             if score >= low:
-                return name
-        return self.names[-1]
+                best = name
+        return best
 
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """A scorer's verdict: probability of a genuine person (0-1), the integer score and the model used."""
+    """A scorer's verdict: probability of a genuine person (0-1), the integer score, the model and reason codes."""
 
     probability: float
     score: int
     model: ModelVersion
+    reasons: tuple[str, ...] = ()
 
 
 class Scorer(Protocol):
@@ -57,28 +64,29 @@ def quantize_score(probability: float) -> int:
     return int(np.floor(p * 100.0 + 0.5))
 
 
-class EnsembleScorer:
-    """The trained monotone ensemble (``models.scorer.ScorerEnsemble``) loaded from a folder.
+class TrainedScorer:
+    """The trained ensemble through ``pipelines.scoring.scorer.IdentityScorer`` (score, ablation reasons).
+
+    Reason codes: ``<scope>:<points>`` per scope (signed points the scope adds), then each
+    scope's codes (``DOCUMENT_CONSISTENT``, ``SELFIE_MATCH``...), then ``suggest:<scope>`` when borderline.
 
     Raises:
-        ModelError: the folder holds no scorer, or its feature schema differs from the pipeline's.
+        ModelError: no model in ``cfg.model_dir`` or one trained on another feature schema.
     """
 
-    def __init__(self, folder: str | Path) -> None:
-        from models.scorer import ScorerEnsemble
-        from pipelines.scoring.features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
+    def __init__(self, cfg) -> None:
+        from pipelines.scoring.scorer import IdentityScorer
 
-        folder = Path(folder)
-        if not folder.is_absolute():
-            folder = REPO_ROOT / folder
-        self.model = ScorerEnsemble.load(folder)
-        if self.model.feature_schema_version != FEATURE_SCHEMA_VERSION or tuple(self.model.feature_names) != FEATURE_NAMES:
-            raise ModelError(f"scorer in {folder} was trained on another feature schema")
-        self.version = self.model.version
+        self.scorer = IdentityScorer.from_config(cfg)
+        self.version = self.scorer.model.version
 
     def __call__(self, features: FeatureVector, evidence: Evidence) -> ScoreResult:
-        p = float(self.model.predict_proba(features.to_array()[None, :])[0])
-        return ScoreResult(p, quantize_score(p), self.version)
+        r = self.scorer(evidence)
+        codes = [f"{x.scope}:{x.points}" for x in r.reasons]
+        codes += [c for x in r.reasons for c in x.codes]
+        if r.suggested_scope:
+            codes.append(f"suggest:{r.suggested_scope}")
+        return ScoreResult(r.probability, r.score, r.model_version, tuple(dict.fromkeys(codes)))
 
 
 class BaselineScorer:
@@ -94,26 +102,27 @@ class BaselineScorer:
 
     def __call__(self, features: FeatureVector, evidence: Evidence) -> ScoreResult:
         p = float(baseline_score(evidence))
-        return ScoreResult(p, quantize_score(p), self.version)
+        flags = verified_scopes(evidence)
+        codes = tuple(f"{name}:{'verified' if ok else 'missing'}" for name, ok in sorted(flags.items()))
+        return ScoreResult(p, quantize_score(p), self.version, ("baseline_weights",) + codes)
 
 
-def load_scorer(folder: str | Path, baseline_when_missing: bool) -> Scorer:
-    """The trained scorer in ``folder``; the baseline when it is absent and ``baseline_when_missing``.
+def load_scorer(scoring_cfg, baseline_when_missing: bool) -> Scorer:
+    """The trained scorer in ``scoring_cfg.model_dir``; the baseline when it is absent and ``baseline_when_missing``.
 
     Raises:
         ModelError: no trained scorer and the baseline is not allowed, or a broken scorer folder.
     """
-    path = Path(folder) if Path(folder).is_absolute() else REPO_ROOT / folder
+    path = Path(scoring_cfg.model_dir)
+    path = path if path.is_absolute() else REPO_ROOT / path
     if not (path / "scorer.json").exists():
         if baseline_when_missing:
             return BaselineScorer()
         raise ModelError(f"no trained scorer in {path} (train it, or allow serving.baseline_when_no_scorer)")
-    return EnsembleScorer(path)
+    return TrainedScorer(scoring_cfg)
 
 
-def reason_codes(evidence: Evidence, failed_checks: tuple[str, ...], limit: int = 12) -> tuple[str, ...]:
-    """Short codes explaining a score: ``scope.<name>.verified|missing`` then ``check.<name>`` per failed check."""
-    flags = verified_scopes(evidence)
-    codes = [f"scope.{name}.{'verified' if ok else 'missing'}" for name, ok in sorted(flags.items())]
-    codes += [f"check.{name}"[:64] for name in failed_checks]
-    return tuple(codes[:limit])
+def reason_codes(scorer_reasons: tuple[str, ...], failed_checks: tuple[str, ...], limit: int = 24) -> tuple[str, ...]:
+    """Short codes explaining a score: the scorer's reasons, then ``check.<name>`` per failed check."""
+    codes = list(scorer_reasons) + [f"check.{name}"[:64] for name in failed_checks]
+    return tuple(dict.fromkeys(codes))[:limit]

@@ -18,6 +18,7 @@ from pipelines.face.verify import FaceConfig
 from pipelines.provenance.verify import ProvenanceConfig, ProvenanceResult
 from pipelines.scoring.evidence import Evidence, LivenessEvidence, ProvenanceEvidence, SelfieEvidence
 from pipelines.scoring.features import FeatureVector, build_features
+from pipelines.scoring.scorer import ScoringConfig
 from serving.config import ServingConfig
 from serving.document_stage import DocumentStage, DocumentStageResult, load_document_stage
 from serving.scoring_stage import Scorer, ScoreResult, TierPolicy, load_scorer, reason_codes
@@ -38,16 +39,17 @@ class PipelineSettings:
     serving: ServingConfig = field(default_factory=ServingConfig)
     face: FaceConfig = field(default_factory=FaceConfig)
     provenance: ProvenanceConfig = field(default_factory=ProvenanceConfig)
-    tiers: TierPolicy = field(default_factory=TierPolicy)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+
+    @property
+    def tiers(self) -> TierPolicy:
+        return TierPolicy.from_scoring(self.scoring)
 
     @classmethod
     def from_params(cls, path: str | Path = DEFAULT_PARAMS) -> "PipelineSettings":
-        """Read the ``serving``, ``face``, ``provenance`` and ``chain`` (tiers) sections."""
-        from chain_client.config import ChainConfig
-
-        chain = load_section(path, "chain", ChainConfig)
+        """Read the ``serving``, ``face``, ``provenance`` and ``scorer.scoring`` sections."""
         return cls(load_section(path, "serving", ServingConfig), load_section(path, "face", FaceConfig),
-                   load_section(path, "provenance", ProvenanceConfig), TierPolicy(chain.tier_names, chain.tier_min_scores))
+                   load_section(path, "provenance", ProvenanceConfig), load_section(path, "scorer.scoring", ScoringConfig))
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ class IdentityVerifier:
                 raise
             why = str(exc)
             _LOG.warning("face stage unavailable, selfies will not be compared: %s", why)
-        scorer = load_scorer(settings.serving.scorer_dir, settings.serving.baseline_when_no_scorer)
+        scorer = load_scorer(settings.scoring, settings.serving.baseline_when_no_scorer)
         verifier = cls(settings, face, load_document_stage(), scorer, PresentationAttackSignals(settings.face.liveness))
         verifier.face_unavailable_reason = why
         return verifier
@@ -273,7 +275,7 @@ class IdentityVerifier:
         models = tuple(doc_result.models) + (tuple(self.face.models.versions) if self.face else ()) + (result.model,)
         return VerificationOutcome(
             subject=subject, score=result.score, tier=self.settings.tiers.tier(result.score),
-            probability=result.probability, reason_codes=reason_codes(evidence, failed), checks=tuple(checks),
+            probability=result.probability, reason_codes=reason_codes(result.reasons, failed), checks=tuple(checks),
             evidence=evidence, features=features, face_distance=distance, fields=doc_result.fields,
             model_versions=models, stage_seconds=tuple(timings), document_source=doc_result.source,
         )
