@@ -21,6 +21,7 @@ class ServingConfig:
         baseline_when_no_scorer: when the trained scorer (``scorer.scoring.model_dir``) is missing, score with the reference design's
             fixed scope weights (recorded as model ``veid-baseline-weights``) instead of refusing.
         threads: intra-op threads per worker (TensorFlow, OpenCV).
+        api_threads: requests one worker runs at once (the rest of ``max_concurrency`` wait in line).
         bento_model: BentoML model-store tag whose files override the repository's (``veid models-export``);
             empty: use the repository's files.
     """
@@ -35,6 +36,7 @@ class ServingConfig:
     salt_db: str = "data/work/serving_salts.sqlite"
     baseline_when_no_scorer: bool = True
     threads: int = 1
+    api_threads: int = 2
     bento_model: str = ""
 
 
