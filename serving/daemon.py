@@ -140,11 +140,9 @@ class ValidatorDaemon:
     def process(self, scope: T.Scope) -> bool:
         """Advance one request as far as possible; True when this call put an attestation on chain."""
         row = self.progress.ensure(scope.scope_id)
-        if row.status in (Status.SUBMITTED, Status.GAVE_UP):
+        if row.status in (Status.SUBMITTED, Status.GAVE_UP) or row.next_try > time.time():
             return False
         if row.status is Status.NEW:
-            if row.next_try > time.time():
-                return False
             try:
                 payload = self._judge(scope)
             except (ModelError, StageError, ChainError, InputError, OSError) as exc:  # retried: no judgement yet

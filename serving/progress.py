@@ -70,18 +70,22 @@ class ProgressStore:
 
     def record_attested(self, scope_id: str, payload: bytes) -> None:
         """Record the signed attestation before it is submitted (so a restart resubmits the same bytes)."""
-        self._conn.execute("UPDATE requests SET status = ?, payload = ?, error = '', updated = ? WHERE scope_id = ?",
-                           (Status.ATTESTED.value, payload, time.time(), scope_id))
+        self._conn.execute(
+            "INSERT INTO requests (scope_id, status, payload, updated) VALUES (?, ?, ?, ?) ON CONFLICT(scope_id)"
+            " DO UPDATE SET status = excluded.status, payload = excluded.payload, error = '', updated = excluded.updated",
+            (scope_id, Status.ATTESTED.value, payload, time.time()))
 
     def record_submitted(self, scope_id: str, tx_hash: str) -> None:
-        self._conn.execute("UPDATE requests SET status = ?, tx_hash = ?, updated = ? WHERE scope_id = ?",
-                           (Status.SUBMITTED.value, tx_hash, time.time(), scope_id))
+        self._conn.execute(
+            "INSERT INTO requests (scope_id, status, tx_hash, updated) VALUES (?, ?, ?, ?) ON CONFLICT(scope_id)"
+            " DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, updated = excluded.updated",
+            (scope_id, Status.SUBMITTED.value, tx_hash, time.time()))
 
     def record_failure(self, scope_id: str, error: str, max_attempts: int, backoff_s: float) -> RequestRow:
-        """Count a failed attempt; after ``max_attempts`` the request is given up (no attestation)."""
+        """Count a failed attempt (retry after an exponential backoff); after ``max_attempts`` the request is given up."""
         row = self.ensure(scope_id)
         attempts = row.attempts + 1
-        status = Status.GAVE_UP if attempts >= max_attempts and row.status is Status.NEW else row.status
+        status = Status.GAVE_UP if attempts >= max_attempts else row.status
         next_try = time.time() + backoff_s * (2 ** (attempts - 1))
         self._conn.execute("UPDATE requests SET status = ?, attempts = ?, next_try = ?, error = ?, updated = ?"
                            " WHERE scope_id = ?", (status.value, attempts, next_try, error[:500], time.time(), scope_id))
