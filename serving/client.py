@@ -73,3 +73,29 @@ def error_message(response: httpx.Response) -> str:
     if isinstance(body, list) and body:
         body = body[0]
     return str(body.get("error", body)) if isinstance(body, dict) else str(body)
+
+
+def request_verification(chain, owner_wallet, account: AccountKey, app: CaptureApp, envelope: bytes, salt: bytes,
+                         store) -> tuple[str, int]:
+    """Store the envelope and send MsgUploadScope (signed by the client app and the owner); returns (scope id, height).
+
+    Args:
+        chain: a :class:`chain_client.client.ChainClient`.
+        owner_wallet: the owner's cosmpy wallet (signs the transaction).
+        account: the owner's account key (signs the upload digest; same key as ``owner_wallet``).
+        app: the approved capture client.
+        envelope: sealed envelope bytes.
+        salt: the upload's salt (its SHA-256 goes on chain).
+        store: the shared :class:`serving.envelope_store.EnvelopeStore`.
+    """
+    import hashlib
+
+    from chain_client.messages import ScopeUpload, scope_sign_bytes
+
+    ref = store.put(envelope)
+    scope_id = "scope-" + hashlib.sha256(envelope).hexdigest()[:16]
+    env_hash, salt_hash = hashlib.sha256(envelope).digest(), hashlib.sha256(salt).digest()
+    digest = scope_sign_bytes(account.address, scope_id, ref, env_hash, salt_hash, app.client_id)
+    request = ScopeUpload(scope_id, ref, env_hash, salt_hash, app.client_id, app.key.sign(digest), account.sign(digest))
+    tx = chain.submit(owner_wallet, [request.to_msg(account.address)])
+    return scope_id, tx.height

@@ -88,29 +88,42 @@ class ValidatorDaemon:
         wallet: cosmpy wallet of the validator (signs transactions).
         key: the validator's account key (signs attestations; same key as ``wallet``).
         encryption_key: the validator's X25519 envelope key.
-        verifier: loaded pipeline.
+        verifier: the pipeline, or a zero-argument callable that loads it (called on the first request
+            that needs judging, so a restart that only resubmits recorded attestations loads no model).
         provenance_cfg: freshness settings.
         store: envelope store.
         progress: durable progress.
         validity_days: attestation lifetime.
+        tiers: the tier policy (for rejections, judged without loading the pipeline).
         crash_after: fault injection for tests: ``attested`` or ``submitted`` exits the process
             (``os._exit(137)``) right after that step is recorded; empty in normal use.
     """
 
     def __init__(self, cfg: ValidatorConfig, client: ChainClient, wallet, key: AccountKey, encryption_key: X25519Key,
-                 verifier: IdentityVerifier, provenance_cfg, store: EnvelopeStore, progress: ProgressStore,
-                 validity_days: int, crash_after: str = "") -> None:
+                 verifier, provenance_cfg, store: EnvelopeStore, progress: ProgressStore,
+                 validity_days: int, tiers, crash_after: str = "") -> None:
         self.cfg, self.client, self.wallet, self.key = cfg, client, wallet, key
         self.encryption_key = encryption_key
-        self.verifier = verifier
+        self._verifier = verifier
         self.provenance_cfg = provenance_cfg
         self.store = store
         self.progress = progress
         self.registry = ChainClientRegistry(client, ttl_s=2.0)
         self.attestor = Attestor(key, validity_days)
         self.crash_after = crash_after
+        self.tiers = tiers
         self.address = key.address
         self.prefix = client.cfg.prefix
+
+    @property
+    def verifier(self) -> IdentityVerifier:
+        """The pipeline, loaded on first use."""
+        if not isinstance(self._verifier, IdentityVerifier):
+            self._verifier = self._verifier()
+            v = self._verifier
+            _LOG.info("pipeline loaded: scorer %s, document stage %s, face %s", v.scorer.version.name,
+                      v.document.source, "on" if v.face else "OFF")
+        return self._verifier
 
     # ------------------------------------------------------------------ loop
     def run(self, stop: threading.Event, max_seconds: float | None = None, exit_when_idle: bool = False) -> int:
@@ -131,11 +144,19 @@ class ValidatorDaemon:
                 if self.process(scope):
                     done += 1
                     worked = True
-            if exit_when_idle and not worked and not pending:
+            if exit_when_idle and not worked and self._nothing_left(pending):
                 break
             if not worked:
                 stop.wait(self.cfg.poll_interval_s)
         return done
+
+    def _nothing_left(self, pending: list[T.Scope]) -> bool:
+        """True when every pending request is done (submitted or given up) for this validator."""
+        for scope in pending:
+            row = self.progress.get(scope.scope_id)
+            if row is None or row.status not in (Status.SUBMITTED, Status.GAVE_UP):
+                return False
+        return True
 
     def process(self, scope: T.Scope) -> bool:
         """Advance one request as far as possible; True when this call put an attestation on chain."""
@@ -220,7 +241,7 @@ class ValidatorDaemon:
     def _reject(self, scope: T.Scope, envelope: bytes, salt: bytes, code: str, reason: str) -> AttestationPayload:
         _LOG.info("request %s rejected: %s", scope.scope_id, code)
         check = CheckResult(f"upload.{code}"[:64], False, 0.0, reason[:200])
-        outcome = rejection_outcome(scope.owner, code, self.verifier.settings.tiers, check)
+        outcome = rejection_outcome(scope.owner, code, self.tiers, check)
         return self._payload(scope, outcome, envelope, salt)
 
     def _payload(self, scope: T.Scope, outcome: VerificationOutcome, envelope: bytes, salt: bytes) -> AttestationPayload:

@@ -7,7 +7,6 @@ failure and on Ctrl-C; only loopback addresses are used.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import signal
@@ -95,9 +94,8 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
     from chain_client.chain.home import init_home, spawn_node, wallet
     from chain_client.client import ChainClient
     from chain_client.config import ChainConfig
-    from chain_client.messages import ScopeUpload, msg_register_client, scope_sign_bytes
-    from pipelines.provenance.capture import CaptureSigner, device_fingerprint
-    from serving.bundle import bundle_items, seal_bundle
+    from chain_client.messages import msg_register_client
+    from serving.client import CaptureApp, request_verification
     from serving.envelope_store import EnvelopeStore
     from serving.keydir import FileKeyDirectory
     from training.synth import generate
@@ -157,21 +155,15 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
 
         echo(f"[5/7] capture as the client app: sign (client + {USER}'s account), encrypt to the validators")
         account = AccountKey.from_mnemonic((chain_home / "keys" / f"{USER}.mnemonic").read_text().strip(), cfg.prefix)
-        signer = CaptureSigner(CLIENT_ID, client_key, device_fingerprint({"model": "demo-phone", "os": "veid-demo"}))
-        items = bundle_items((synth_dir / sample["image"]).read_bytes(), (synth_dir / sample["selfie"]).read_bytes(),
-                             client_scopes(history))
-        upload = signer.sign(items, account)
-        envelope = seal_bundle(upload, recipients, client_key, cfg.prefix).to_bytes()
-        ref = EnvelopeStore(chain_home / "envelopes").put(envelope)
-        echo(f"      envelope {len(envelope)} bytes, stored as {ref[:23]}...")
+        app = CaptureApp(CLIENT_ID, client_key, (("model", "demo-phone"), ("os", "veid-demo")))
+        envelope, upload = app.upload((synth_dir / sample["image"]).read_bytes(), (synth_dir / sample["selfie"]).read_bytes(),
+                                      client_scopes(history), account, recipients, cfg.prefix)
+        echo(f"      envelope {len(envelope)} bytes, sealed to {len(recipients)} validators")
 
-        echo("[6/7] upload: MsgUploadScope signed by the client and the user")
-        scope_id = "scope-" + hashlib.sha256(envelope).hexdigest()[:16]
-        env_hash, salt_hash = hashlib.sha256(envelope).digest(), hashlib.sha256(upload.salt).digest()
-        digest = scope_sign_bytes(account.address, scope_id, ref, env_hash, salt_hash, CLIENT_ID)
-        request = ScopeUpload(scope_id, ref, env_hash, salt_hash, CLIENT_ID, client_key.sign(digest), account.sign(digest))
-        tx = client.submit(wallet(chain_home, USER, cfg.prefix), [request.to_msg(account.address)])
-        echo(f"      request {scope_id} in block {tx.height}")
+        echo("[6/7] upload: envelope to the shared store, MsgUploadScope signed by the client and the user")
+        scope_id, height = request_verification(client, wallet(chain_home, USER, cfg.prefix), account, app, envelope,
+                                                upload.salt, EnvelopeStore(chain_home / "envelopes"))
+        echo(f"      request {scope_id} in block {height}")
         mark("uploaded")
 
         echo("[7/7] three validator daemons (separate processes) verify and attest")

@@ -84,17 +84,16 @@ def run(home: Path, key_name: str | None, grpc_address: str | None, max_seconds:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     settings = PipelineSettings.from_params(params_path)
-    verifier = IdentityVerifier.load(settings)
     client = ChainClient(address, chain_cfg)
     key = vhome.account_key(chain_cfg.prefix)
     progress = ProgressStore(home / "progress.sqlite")
     daemon = ValidatorDaemon(
-        cfg, client, _wallet(vhome, chain_cfg.prefix, wallet), key, load_encryption_key(home), verifier,
-        settings.provenance, EnvelopeStore(vhome.envelope_dir, cfg.max_envelope_bytes), progress,
-        attest_cfg.attestation_validity_days, crash_after=crash_after,
+        cfg, client, _wallet(vhome, chain_cfg.prefix, wallet), key, load_encryption_key(home),
+        lambda: IdentityVerifier.load(settings), settings.provenance,
+        EnvelopeStore(vhome.envelope_dir, cfg.max_envelope_bytes), progress, attest_cfg.attestation_validity_days,
+        settings.tiers, crash_after=crash_after,
     )  # fmt: skip
-    click.echo(f"validator {vhome.key_name} ({key.address}) watching {address}; scorer {verifier.scorer.version.name}, "
-               f"document stage {verifier.document.source}, face {'on' if verifier.face else 'OFF'}", err=True)
+    click.echo(f"validator {vhome.key_name} ({key.address}) watching {address}", err=True)
     try:
         n = daemon.run(stop, max_seconds=max_seconds, exit_when_idle=exit_when_idle)
     finally:
