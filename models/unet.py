@@ -136,7 +136,7 @@ class FieldSegmenter:
         """
         h, w = maps.shape
         x = pad_to_multiple(unet_input(maps, image_rgb, self.use_image), self.stride)
-        out = np.asarray(self.model(x[None], training=False))[0]
+        out = np.asarray(self.model.predict_on_batch(x[None]))[0]  # compiled graph, see CraftDetector
         return np.ascontiguousarray(out[:h, :w], dtype=np.float32)
 
     __call__ = predict

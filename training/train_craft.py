@@ -121,7 +121,7 @@ def weighted_mse(pos_weight: float):
 
 def predict_canvas(model, split: PreparedSplit, i: int) -> CraftMaps:
     """CRAFT maps of document ``i`` on its canvas (scale 2: map px -> canvas px)."""
-    out = np.asarray(model(split.images[i : i + 1].astype(np.float32), training=False))[0]
+    out = np.asarray(model.predict_on_batch(split.images[i : i + 1].astype(np.float32)))[0]
     w, h = split.size(i)
     out = out[: (h + 1) // 2, : (w + 1) // 2]
     return CraftMaps(out[..., 0].copy(), out[..., 1].copy(), scale=2.0, image_size=(w, h))
@@ -131,7 +131,7 @@ def validate(model, split: PreparedSplit, docs: Sequence[int], decode: WordBoxCo
     """One forward pass per document: word-box matches (IoU 0.5) and the mean weighted MSE."""
     total, losses = MatchCounts(0, 0, 0), []
     for i in docs:
-        out = np.asarray(model(split.images[i : i + 1].astype(np.float32), training=False))[0]
+        out = np.asarray(model.predict_on_batch(split.images[i : i + 1].astype(np.float32)))[0]
         target = split.maps[i].astype(np.float32) / 255.0
         weight = 1.0 + pos_weight * (target > 0.1)
         losses.append(float(np.mean(weight * (target - out) ** 2)))

@@ -81,7 +81,7 @@ def input_maps(split: PreparedSplit, ids: Sequence[int], source: str, craft_path
     craft = keras.saving.load_model(craft_path, compile=False)
     out = np.zeros((len(ids), *split.maps.shape[1:]), np.uint8)
     for k, i in enumerate(tqdm(ids, desc="craft maps", unit="doc")):
-        pred = np.asarray(craft(split.images[i : i + 1].astype(np.float32), training=False))[0]
+        pred = np.asarray(craft.predict_on_batch(split.images[i : i + 1].astype(np.float32)))[0]
         w, h = split.size(i)
         mh, mw = (h + 1) // 2, (w + 1) // 2
         out[k, :mh, :mw] = np.clip(np.rint(pred[:mh, :mw] * 255), 0, 255).astype(np.uint8)

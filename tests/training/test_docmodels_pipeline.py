@@ -1,0 +1,35 @@
+"""End to end on the CI parameter set: generate -> prepare -> train CRAFT -> train UNET -> evaluate -> register."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.mark.slow
+def test_document_model_pipeline_on_ci_params(repo_root, tmp_path, monkeypatch):
+    from training import evaluate_docmodels, prepare, register, train_craft, train_unet
+
+    params = str(repo_root / "data" / "params_ci.yaml")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    synth, prepared, weights = tmp_path / "synth", tmp_path / "prepared", tmp_path / "weights"
+    from training.synth import generate
+
+    generate(synth, n=24, seed=5, progress=False)
+    prepare.main(["targets", "--params", params, "--synth", str(synth), "--out", str(prepared)])
+    counts = json.loads((prepared / "train_index.json").read_text())["docs"]
+    assert counts, "no training documents"
+    train_craft.main(["--params", params, "--prepared", str(prepared), "--out", str(weights / "craft.keras")])
+    train_unet.main(["--params", params, "--prepared", str(prepared), "--craft", str(weights / "craft.keras"),
+                     "--out", str(weights / "unet.keras")])
+    metrics = tmp_path / "metrics.json"
+    evaluate_docmodels.main(["--params", params, "--prepared", str(prepared), "--weights", str(weights),
+                             "--metrics", str(metrics)])
+    m = json.loads(metrics.read_text())
+    for key in ("precision", "recall", "hmean"):
+        assert 0.0 <= m["craft"][key] <= 100.0
+    assert set(m["unet"]["iou"]) == {"id_number", "first_name", "last_name", "date_of_birth"}
+    assert 0.0 <= m["rapidocr"]["hmean"] <= 100.0
+    register.main(["--params", params, "--weights", str(weights), "--metrics", str(metrics)])
+    assert set(json.loads((weights / "registered.json").read_text())) == {"veid-craft", "veid-field-unet"}
