@@ -1,0 +1,65 @@
+"""`veid demo`: three validator processes reach quorum and the score lands on chain; nothing is left running, even on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmd:
+            found.append(f"{pid}: {cmd[:160]}")
+    return found
+
+
+@pytest.mark.slow
+def test_demo_reaches_quorum_on_chain(tmp_path):
+    work = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "veid.cli", "demo", "--work", str(work), "--json", "--timeout", "400"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    atts = result["attestations"]
+    assert len({a["validator"] for a in atts}) == len(atts) >= 2
+    scores = {a["signed"]["attestation"]["score"] for a in atts}
+    assert scores == {result["score"]}, "validators disagreed or the chain holds another score"
+    assert result["agreeing_power"] * 3 >= result["total_power"] * 2
+    assert all(a["signed"]["attestation"]["subject"] == result["subject"] for a in atts)
+    commitments = {a["signed"]["attestation"]["evidence_commitment"] for a in atts}
+    assert len(commitments) == 1  # same envelope, same fields read, same salt: same commitment
+    assert _processes_mentioning(str(work)) == []
+
+
+@pytest.mark.slow
+def test_demo_interrupted_leaves_no_processes(tmp_path):
+    work = tmp_path / "demo"
+    proc = subprocess.Popen([sys.executable, "-m", "veid.cli", "demo", "--work", str(work)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while not (work / "logs" / "validator-2.log").exists():  # daemons started: chain and three children running
+        assert proc.poll() is None, proc.stdout.read()[-2000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert len(_processes_mentioning(str(work))) >= 4
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    time.sleep(0.5)
+    assert _processes_mentioning(str(work)) == []
