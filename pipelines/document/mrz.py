@@ -273,6 +273,12 @@ def _field_options(line: str, start: int, end: int, max_subs: int) -> list[tuple
     field, printed = line[start:end], line[end]
     if not printed.isdigit() or _check(field) == printed:
         return [(field, 0)]
+    # numbers are mostly digits after a letter prefix: try every look-alike after the first letters as a digit
+    head = len(field) - len(field.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    head = min(head, 2)
+    digits = field[:head] + "".join(_TO_DIGIT.get(c, c) for c in field[head:])
+    if digits != field and _check(digits) == printed:
+        return [(digits, sum(a != b for a, b in zip(digits, field)))]
     swaps = {**_TO_DIGIT, **_TO_LETTER}
     candidates = [i for i, c in enumerate(field) if c in swaps]
     for k in range(1, max_subs + 1):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipelines.document.chevrons import ChevronLineReader, count_chevrons
 from pipelines.document.mrz import MrzLayout, MrzReading, combine, fit_length, guess_layout, repair
 from pipelines.document.tesseract import MRZ_WHITELIST, Tesseract
 
@@ -26,6 +27,7 @@ class MrzReaderConfig:
         max_groups: most candidate line groups sent to OCR per orientation.
         max_subs: most look-alike substitutions tried per alphanumeric field.
         binarize_variants: also try Otsu and adaptive binarization when the plain read fails.
+        min_chevrons: fewest filler chevrons a line group must show to be read as an MRZ.
         max_calls: most Tesseract calls per image (bounds the worst-case time).
         workers: Tesseract processes run at once.
         try_rotations: also search the image rotated by 90/180/270 degrees when nothing valid is found.
@@ -41,6 +43,7 @@ class MrzReaderConfig:
     binarize_variants: bool = True
     try_rotations: bool = True
     max_calls: int = 24
+    min_chevrons: int = 2
     workers: int = 2
 
 
@@ -121,6 +124,25 @@ def _merge_collinear(lines: list[MrzLine]) -> list[MrzLine]:
         else:
             merged.append(ln)
     return merged
+
+
+def _align(group: list[MrzLine]) -> tuple[MrzLine, ...]:
+    """Stretch every line of a group to the group's common extent along the text direction.
+
+    MRZ lines all have the same length; a line whose ends were lost to glare or a gap is restored.
+    """
+    angle = float(np.median([ln.angle for ln in group]))
+    t = np.deg2rad(angle)
+    d = np.array([np.cos(t), np.sin(t)])
+    starts = [float(np.array([ln.cx, ln.cy]) @ d) - ln.length / 2 for ln in group]
+    ends = [float(np.array([ln.cx, ln.cy]) @ d) + ln.length / 2 for ln in group]
+    lo, hi = min(starts), max(ends)
+    out = []
+    for ln in group:
+        c = np.array([ln.cx, ln.cy])
+        c = c + d * ((lo + hi) / 2 - float(c @ d))
+        out.append(MrzLine(float(c[0]), float(c[1]), hi - lo, ln.height, angle))
+    return tuple(out)
 
 
 def _groups(lines: list[MrzLine], max_groups: int) -> list[tuple[MrzLine, ...]]:
@@ -212,6 +234,7 @@ class MrzReader:
         self.cfg = cfg or MrzReaderConfig()
         self._block = Tesseract(psm=6, whitelist=MRZ_WHITELIST)
         self._line = Tesseract(psm=7, whitelist=MRZ_WHITELIST)
+        self._chevron = ChevronLineReader(self._line)
 
     def __call__(self, image: np.ndarray) -> MrzDetection | None:
         """Read the MRZ of ``image`` (uint8, HxW or HxWx3 RGB); ``None`` when no MRZ-like text is found."""
@@ -221,7 +244,8 @@ class MrzReader:
         rotations = (0, 180, 90, 270) if self.cfg.try_rotations else (0,)
         with ThreadPoolExecutor(max_workers=self.cfg.workers) as pool:
             for rot in rotations:
-                if rot and best is not None and best.reading.n_valid_checks >= 2:
+                if rot and best is not None and (best.reading.n_valid_checks >= 3
+                                                 or best.reading.fields.check("birth_date").valid):
                     break  # the upright read is an MRZ, only misread: turning it will not help
                 g = gray if rot == 0 else np.ascontiguousarray(np.rot90(gray, k=-rot // 90))
                 for group in _groups(_line_blobs(g, self.cfg), self.cfg.max_groups):
@@ -237,7 +261,11 @@ class MrzReader:
 
     def _read_group(self, gray: np.ndarray, group: tuple[MrzLine, ...],
                     pool: ThreadPoolExecutor) -> tuple[MrzReading | None, int]:
+        """Read one candidate group of lines in up to three stages, stopping once every digit verifies."""
         crops = [_crop_line(gray, ln, self.cfg.char_height) for ln in group]
+        if sum(count_chevrons(c) for c in crops) < self.cfg.min_chevrons:
+            return None, 0  # no filler chevrons: ordinary text, not an MRZ
+        # stage 1: the stacked lines in one call
         text = self._block.text(_stack(crops))
         raw = [ln.replace(" ", "") for ln in text.splitlines() if len(ln.strip()) >= 10]
         layout = MrzLayout.TD1 if len(group) == 3 else guess_layout(raw) if len(raw) == 2 else None
@@ -245,16 +273,32 @@ class MrzReader:
         calls = 1
         if best is not None and best.valid:
             return best, calls
-        layouts = [layout] if layout else [MrzLayout.TD3, MrzLayout.TD2]
+        options: list[list[str]] = [[raw[i]] if len(raw) == len(group) else [] for i in range(len(group))]
+        # stage 2: chevron-aware reads, the character count taken from the line richest in fillers
+        widths = (30,) if len(group) == 3 else (44, 36)
+        first = self._chevron(crops[0], widths)
+        calls += 1
+        if first is not None:
+            widths = (len(first),)
+        others = [pool.submit(self._chevron, crop, widths) for crop in crops[1:]]
+        chev = [first] + [f.result() for f in others]
+        calls += len(others)
+        for i, line in enumerate(chev):
+            if line is not None:
+                options[i].insert(0, line)
+        if first is not None:
+            layout = {30: MrzLayout.TD1, 36: MrzLayout.TD2, 44: MrzLayout.TD3}[len(first)]
+        best, done = self._decide(options, layout, best)
+        if done:
+            return best, calls
+        # stage 3: lines with check digits again, under binarization variants and cut in halves
         check_rows = {0, 1} if len(group) == 3 else {1}
-        jobs = []
+        n_chars = (layout or MrzLayout.TD3).shape[1]
+        jobs, halves = [], []
         for i, crop in enumerate(crops):
-            if i in check_rows or len(raw) != len(group):
+            if i in check_rows or not options[i]:
                 images = [crop] + (_variants(crop) if self.cfg.binarize_variants and i in check_rows else [])
                 jobs += [(i, pool.submit(self._line.text, img)) for img in images]
-        options: list[list[str]] = [[raw[i]] if len(raw) == len(group) else [] for i in range(len(group))]
-        n_chars = (layout or MrzLayout.TD3).shape[1]
-        halves = []
         for i in sorted(check_rows):
             left, right, n_left = _halves(crops[i], group[i], n_chars)
             halves.append((i, n_left, pool.submit(self._line.text, left), pool.submit(self._line.text, right)))
@@ -268,13 +312,20 @@ class MrzReader:
             right = fit_length(f_right.result().strip().replace(" ", ""), n_chars - n_left)
             calls += 2
             options[i].append(left + right)
+        best, _ = self._decide(options, layout, best)
+        return best, calls
+
+    def _decide(self, options: list[list[str]], layout: MrzLayout | None,
+                best: MrzReading | None) -> tuple[MrzReading | None, bool]:
+        """Best reading from per-line candidate reads: field-wise merge first, then whole combinations."""
         if any(not opt for opt in options):
-            return best, calls
-        for lay in layouts:
-            merged = combine(options, lay)
-            best = _better(best, repair(merged, lay, max_subs=self.cfg.max_subs))
+            return best, False
+        for lay in [layout] if layout else [MrzLayout.TD3, MrzLayout.TD2]:
+            best = _better(best, repair(combine(options, lay), lay, max_subs=self.cfg.max_subs))
+            if best is not None and best.valid:
+                return best, True
             for combo in itertools.islice(itertools.product(*options), 16):
                 best = _better(best, repair(list(combo), lay, max_subs=self.cfg.max_subs))
                 if best is not None and best.valid:
-                    return best, calls
-        return best, calls
+                    return best, True
+        return best, False

@@ -54,6 +54,42 @@ class Tesseract:
         except (pytesseract.TesseractError, pytesseract.TesseractNotFoundError, OSError) as exc:
             raise StageError(f"tesseract failed: {exc}") from exc
 
+    def words(self, image: np.ndarray) -> list[tuple[str, int, int]]:
+        """Words with their horizontal extent: ``(text, left, width)`` in pixels, left to right.
+
+        Raises:
+            StageError: the tesseract binary is missing or failed.
+        """
+        import pytesseract
+
+        try:
+            data = pytesseract.image_to_data(image, lang=self.lang, config=self._config(),
+                                             output_type=pytesseract.Output.DICT)
+        except (pytesseract.TesseractError, pytesseract.TesseractNotFoundError, OSError) as exc:
+            raise StageError(f"tesseract failed: {exc}") from exc
+        out = [(str(t).strip(), int(x), int(w)) for t, x, w in zip(data["text"], data["left"], data["width"])
+               if str(t).strip()]
+        return sorted(out, key=lambda item: item[1])
+
+    def chars(self, image: np.ndarray) -> list[tuple[str, int, int]]:
+        """Characters with their horizontal extent: ``(char, left, right)`` in pixels, in reading order.
+
+        Raises:
+            StageError: the tesseract binary is missing or failed.
+        """
+        import pytesseract
+
+        try:
+            boxes = pytesseract.image_to_boxes(image, lang=self.lang, config=self._config())
+        except (pytesseract.TesseractError, pytesseract.TesseractNotFoundError, OSError) as exc:
+            raise StageError(f"tesseract failed: {exc}") from exc
+        out = []
+        for row in boxes.splitlines():
+            parts = row.split(" ")
+            if len(parts) >= 5 and parts[0].strip():
+                out.append((parts[0], int(parts[1]), int(parts[3])))
+        return out
+
     def read(self, image: np.ndarray) -> OcrText:
         """Text and mean confidence (one Tesseract call, via its TSV output)."""
         import pytesseract
