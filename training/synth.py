@@ -186,7 +186,7 @@ def generate(out_dir: Path, n: int, seed: int, cfg: SynthConfig | None = None, *
             records.append(_job(job))
             bar.update()
     else:
-        ctx = multiprocessing.get_context("fork")
+        ctx = multiprocessing.get_context("spawn")  # fork can deadlock on locks held by OpenCV threads
         with ctx.Pool(min(cfg.workers, n), initializer=_init_worker) as pool:
             for rec in pool.imap(_job, jobs, chunksize=2):
                 records.append(rec)
