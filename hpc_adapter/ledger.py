@@ -23,10 +23,12 @@ CREATE TABLE IF NOT EXISTS settled_jobs (
     address TEXT NOT NULL DEFAULT '',
     amount INTEGER NOT NULL DEFAULT 0,
     tx_hash TEXT NOT NULL DEFAULT '',
+    batch TEXT NOT NULL DEFAULT '',
     reason TEXT NOT NULL DEFAULT '',
     settled_at REAL NOT NULL,
     PRIMARY KEY (cluster, job_id)
-)
+);
+CREATE INDEX IF NOT EXISTS settled_jobs_batch ON settled_jobs (batch) WHERE batch != ''
 """
 
 
@@ -43,7 +45,7 @@ class RewardLedger:
         try:
             self._db = sqlite3.connect(str(path), isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(_SCHEMA)
+            self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise AdapterError(f"cannot open reward ledger {path}: {exc}") from exc
 
@@ -55,11 +57,13 @@ class RewardLedger:
         """Which of ``keys`` already have a row (any status)."""
         keys = list(keys)
         found: set[tuple[str, str]] = set()
-        for start in range(0, len(keys), 400):
-            chunk = keys[start : start + 400]
-            where = " OR ".join(["(cluster = ? AND job_id = ?)"] * len(chunk))
+        for start in range(0, len(keys), 450):
+            chunk = keys[start : start + 450]
+            values = ",".join(["(?, ?)"] * len(chunk))
             params = [v for key in chunk for v in key]
-            rows = self._db.execute(f"SELECT cluster, job_id FROM settled_jobs WHERE {where}", params)
+            rows = self._db.execute(
+                f"SELECT cluster, job_id FROM settled_jobs WHERE (cluster, job_id) IN (VALUES {values})", params
+            )
             found.update((c, j) for c, j in rows)
         return found
 
@@ -73,37 +77,37 @@ class RewardLedger:
                 [(c, j, r, now) for c, j, r in rows],
             )
 
-    def reserve(self, address: str, jobs: Iterable[tuple[str, str, int]]) -> None:
-        """Mark ``(cluster, job_id, amount)`` rows as ``sending`` to ``address`` before the transfer.
+    def reserve(self, batches: Iterable[tuple[str, str, Iterable[tuple[str, str, int]]]]) -> None:
+        """Before transferring, mark each batch's ``(cluster, job_id, amount)`` rows ``sending`` (one transaction).
+
+        Args:
+            batches: ``(batch_id, address, jobs)`` per planned transfer.
 
         Raises:
-            AdapterError: a job already has a row (a concurrent cycle got there first).
+            AdapterError: a job already has a row (a concurrent cycle got there first); nothing is reserved.
         """
         now = time.time()
+        rows = [(c, j, address, a, batch, now) for batch, address, jobs in batches for c, j, a in jobs]
         try:
             with self._tx():
                 self._db.executemany(
-                    "INSERT INTO settled_jobs (cluster, job_id, status, address, amount, settled_at) "
-                    "VALUES (?, ?, 'sending', ?, ?, ?)",
-                    [(c, j, address, a, now) for c, j, a in jobs],
+                    "INSERT INTO settled_jobs (cluster, job_id, status, address, amount, batch, settled_at) "
+                    "VALUES (?, ?, 'sending', ?, ?, ?, ?)",
+                    rows,
                 )
         except sqlite3.IntegrityError as exc:
             raise AdapterError(f"job already settled by another cycle: {exc}") from exc
 
-    def confirm(self, jobs: Iterable[tuple[str, str]], tx_hash: str) -> None:
-        """Mark reserved rows as ``paid`` by ``tx_hash``."""
+    def finish(self, confirmed: Iterable[tuple[str, str]], released: Iterable[str]) -> None:
+        """After transferring: mark ``(batch_id, tx_hash)`` batches ``paid``; drop ``released`` batches (refused
+        transfers) so the next cycle retries them. One transaction."""
         with self._tx():
             self._db.executemany(
-                "UPDATE settled_jobs SET status = 'paid', tx_hash = ? WHERE cluster = ? AND job_id = ? "
-                "AND status = 'sending'",
-                [(tx_hash, c, j) for c, j in jobs],
+                "UPDATE settled_jobs SET status = 'paid', tx_hash = ? WHERE batch = ? AND status = 'sending'",
+                [(tx, batch) for batch, tx in confirmed],
             )
-
-    def release(self, jobs: Iterable[tuple[str, str]]) -> None:
-        """Drop reserved rows whose transfer was refused, so the next cycle retries them."""
-        with self._tx():
             self._db.executemany(
-                "DELETE FROM settled_jobs WHERE cluster = ? AND job_id = ? AND status = 'sending'", list(jobs)
+                "DELETE FROM settled_jobs WHERE batch = ? AND status = 'sending'", [(b,) for b in released]
             )
 
     def in_doubt(self) -> list[tuple[str, str, str, int]]:

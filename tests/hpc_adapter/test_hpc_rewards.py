@@ -114,7 +114,7 @@ def test_duplicates_and_foreign_clusters(chain):
 
 def test_interrupted_transfer_is_in_doubt_not_repaid(chain, tmp_path):
     ledger = RewardLedger(tmp_path / "l.sqlite")
-    ledger.reserve(A, [("c1", "1", 100)])  # as if the process died after reserving
+    ledger.reserve([("batch-1", A, [("c1", "1", 100)])])  # as if the process died after reserving
     report = cycle(ScriptedReader(AccountingBatch((job(1),), ())), chain, ledger)()
     assert report.payouts == () and report.in_doubt == (("c1", "1", A, 100),)
 
