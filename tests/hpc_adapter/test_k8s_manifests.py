@@ -103,13 +103,7 @@ class _FakeApiServer:
 
 def test_apply_creates_then_patches_through_kubeconfig(tmp_path):
     api = _FakeApiServer()
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "t",
-        "clusters": [{"name": "t", "cluster": {"server": f"http://127.0.0.1:{api.server.server_address[1]}"}}],
-        "users": [{"name": "t", "user": {"token": "abc"}}],
-        "contexts": [{"name": "t", "context": {"cluster": "t", "user": "t"}}],
-    }))  # fmt: skip
+    kubeconfig = _kubeconfig(tmp_path, api.server.server_address[1])
     objects = build_manifests(NODE, KubernetesConfig())
     assert apply_manifests(objects, kubeconfig) == ["created NodeSet slurm/gpu-provider-7"]
     assert apply_manifests(objects, kubeconfig) == ["patched NodeSet slurm/gpu-provider-7"]
@@ -118,3 +112,38 @@ def test_apply_creates_then_patches_through_kubeconfig(tmp_path):
     api.server.shutdown()
     with pytest.raises(AdapterError):
         apply_manifests(objects, tmp_path / "missing")
+
+
+def _kubeconfig(tmp_path, port):
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "t",
+        "clusters": [{"name": "t", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+        "users": [{"name": "t", "user": {"token": "abc"}}],
+        "contexts": [{"name": "t", "context": {"cluster": "t", "user": "t"}}],
+    }))  # fmt: skip
+    return path
+
+
+def test_node_manifests_cli_checks_the_chain_then_applies(local_chain, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from attest.keys import AccountKey
+    from hpc_adapter.cli import hpc
+
+    provider = AccountKey.generate().address
+    api = _FakeApiServer()
+    monkeypatch.setenv("KUBECONFIG", str(_kubeconfig(tmp_path, api.server.server_address[1])))
+    args = ["node-manifests", provider, "--name", "prov-1", "--chain-home", str(local_chain.home),
+            "--grpc", local_chain.address, "--out", str(tmp_path / "node.yaml")]  # fmt: skip
+    refused = CliRunner().invoke(hpc, args)
+    assert isinstance(refused.exception, InputError) and "not a service provider" in str(refused.exception)
+    assert api.calls == []
+    local_chain.grant(provider, Role.SERVICE_PROVIDER)
+    local_chain.set_score(provider, 88)
+    done = CliRunner().invoke(hpc, args, catch_exceptions=False)
+    assert "created NodeSet slurm/prov-1" in done.output
+    (nodeset,) = list(yaml.safe_load_all((tmp_path / "node.yaml").read_text()))
+    assert nodeset["metadata"]["annotations"]["veid.io/provider-address"] == provider
+    assert validate_manifests([nodeset]) == []
+    api.server.shutdown()
