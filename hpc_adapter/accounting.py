@@ -248,8 +248,13 @@ class SacctReader:
 class PyslurmReader:
     """Optional backend for Slurm 25.11 sites through ``pyslurm.db`` (not installed by default).
 
-    Untested here: pyslurm 25.11 needs libslurm 25.11, and the test cluster is Debian's 22.05.
-    The attribute names follow pyslurm's ``db.Job``; a job missing one is reported as a Problem.
+    Not run against a real slurmdbd here: pyslurm 25.11 needs libslurm 25.11 and the test
+    cluster is Debian's 22.05; its mapping is tested with a stand-in module exposing
+    pyslurm's ``db.Job`` attributes (``id``, ``cluster``, ``account``, ``state``,
+    ``elapsed_time``, ``end_time``, ``array_id``, ``array_task_id``, ``cpus``). pyslurm's
+    ``db.Job`` has no billing TRES accessor, so ``billing`` is the allocated CPU count: exact
+    when the partition has no ``TRESBillingWeights`` (SLURM's default billing), otherwise
+    use the sacct backends.
 
     Raises:
         AdapterError: pyslurm is not importable.
@@ -267,24 +272,37 @@ class PyslurmReader:
 
         db = self._pyslurm.db
         try:
-            jobs = db.Jobs.load(db.JobFilter(start_time=int(time.time()) - int(lookback_s)))
-        except Exception as exc:  # pyslurm raises its own RPCError and plain errors alike
+            jobs = db.Jobs.load(db.JobFilter(start_time=int(time.time()) - int(lookback_s), clusters="all"))
+        except Exception as exc:  # noqa: BLE001 - pyslurm raises RPCError and plain errors alike
             raise AdapterError(f"pyslurm accounting query failed: {exc}") from exc
         records, problems = [], []
-        for job_id, job in dict(jobs).items():
+        for index, job in enumerate(jobs.values() if isinstance(jobs, dict) else jobs):
             try:
-                tres = _parse_tres(job.allocated_tres or "") if isinstance(job.allocated_tres, str) else {}
+                task = getattr(job, "array_task_id", None)
+                job_id = f"{job.array_id}_{task}" if task is not None and getattr(job, "array_id", None) else str(job.id)
+                billing = getattr(job, "billing", None)
                 records.append(
                     JobRecord(
                         cluster=str(job.cluster),
-                        job_id=str(job_id),
+                        job_id=job_id,
                         account=str(job.account).lower(),
                         state=_base_state(job.state),
                         elapsed_s=_nonneg_int(job.elapsed_time, "elapsed_time"),
-                        billing=int(tres.get("billing", 0)),
+                        billing=_nonneg_int(billing if billing is not None else job.cpus, "billing"),
                         end_time=int(job.end_time) if job.end_time else None,
                     )
                 )
             except (AttributeError, ValueError, TypeError) as exc:
-                problems.append(Problem(f"job {job_id}", f"malformed record: {exc}"))
+                problems.append(Problem(f"job[{index}] {getattr(job, 'id', '?')}", f"malformed record: {exc}"))
         return AccountingBatch(tuple(records), tuple(problems))
+
+
+def make_reader(backend: str, fmt: str, sacct_bin: str = "sacct", slurm_conf: str = "") -> AccountingReader:
+    """The accounting reader named by config: ``"sacct"`` (with ``fmt``) or ``"pyslurm"``.
+
+    Raises:
+        AdapterError: pyslurm requested but not importable.
+    """
+    if backend == "pyslurm":
+        return PyslurmReader()
+    return SacctReader(SacctFormat(fmt), sacct_bin, slurm_conf)

@@ -36,7 +36,7 @@ def rewards(params_path: Path, chain_home: str, grpc_address: str, payer: str, p
     """Run one reward cycle: read finished jobs from sacct, pay verified providers once, print what was paid."""
     import dataclasses
 
-    from hpc_adapter.accounting import SacctFormat, SacctReader
+    from hpc_adapter.accounting import make_reader
     from hpc_adapter.chain_backed import connect
     from hpc_adapter.ledger import RewardLedger
     from hpc_adapter.rewards import HpcConfig, RewardCycle
@@ -52,7 +52,7 @@ def rewards(params_path: Path, chain_home: str, grpc_address: str, payer: str, p
     cfg = dataclasses.replace(cfg, accounts=accounts, slurm_conf=cfg.slurm_conf if slurm_conf is None else slurm_conf,
                               ledger_path=ledger or cfg.ledger_path)  # fmt: skip
     chain = connect(grpc_address, chain_home, payer, payer_mnemonic_file)
-    reader = SacctReader(SacctFormat(cfg.sacct_format), cfg.sacct_bin, cfg.slurm_conf)
+    reader = make_reader(cfg.backend, cfg.sacct_format, cfg.sacct_bin, cfg.slurm_conf)
     book = RewardLedger(cfg.ledger_path)
     try:
         report = RewardCycle(cfg, reader, book, chain, chain)()

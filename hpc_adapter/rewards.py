@@ -47,6 +47,7 @@ class HpcConfig:
         denom: bank denomination paid.
         min_score: providers below this on-chain score (0..100) are not paid.
         lookback_s: accounting window read by each cycle, seconds (covers accounting lag).
+        backend: ``"sacct"`` (Slurm 21.08+, default) or ``"pyslurm"`` (optional, Slurm 25.11 sites).
         sacct_format: ``"parsable2"`` (default: 9x faster to parse than ``"json"`` for the same jobs) or ``"json"``.
         sacct_bin: the sacct executable.
         slurm_conf: ``SLURM_CONF`` for sacct (``""`` inherits the environment).
@@ -61,6 +62,7 @@ class HpcConfig:
     denom: str = "uve"
     min_score: int = 70
     lookback_s: int = 7 * 24 * 3600
+    backend: str = "sacct"
     sacct_format: str = "parsable2"
     sacct_bin: str = "sacct"
     slurm_conf: str = ""
@@ -77,6 +79,8 @@ class HpcConfig:
             raise ConfigError("hpc.min_score must be within 0..100")
         if self.lookback_s <= 0:
             raise ConfigError("hpc.lookback_s must be positive")
+        if self.backend not in ("sacct", "pyslurm"):
+            raise ConfigError("hpc.backend must be 'sacct' or 'pyslurm'")
         if self.sacct_format not in ("json", "parsable2"):
             raise ConfigError("hpc.sacct_format must be 'json' or 'parsable2'")
 

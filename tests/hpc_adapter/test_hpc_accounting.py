@@ -81,3 +81,29 @@ def test_command_asks_all_users_allocations_in_window():
     cmd = SacctReader(SacctFormat.PARSABLE2).command(3600)
     assert cmd[:6] == ["sacct", "-a", "-X", "-S", "now-3600", "-E"]
     assert "--parsable2" in cmd
+
+
+def test_pyslurm_backend_is_optional_and_maps_db_jobs(monkeypatch):
+    import sys
+    import types
+
+    from hpc_adapter.accounting import PyslurmReader, make_reader
+
+    monkeypatch.setitem(sys.modules, "pyslurm", None)  # not installed
+    with pytest.raises(AdapterError, match="pyslurm"):
+        make_reader("pyslurm", "parsable2")
+
+    # A stand-in exposing pyslurm.db's documented surface (Jobs.load, JobFilter, db.Job attributes).
+    class Job:
+        def __init__(self, **kw):
+            self.__dict__.update(dict(array_id=None, array_task_id=None, cpus=4, end_time=1795863149), **kw)
+
+    jobs = [Job(id=7, cluster="c", account="ProvA", state="COMPLETED", elapsed_time=30),
+            Job(id=8, cluster="c", account="provb", state="RUNNING", elapsed_time=3, end_time=None),
+            Job(id=9, cluster="c", account="provb", state="COMPLETED", elapsed_time="soon")]
+    db = types.SimpleNamespace(Jobs=types.SimpleNamespace(load=lambda f: jobs), JobFilter=lambda **kw: kw)
+    monkeypatch.setitem(sys.modules, "pyslurm", types.SimpleNamespace(db=db))
+    batch = PyslurmReader().read(3600)
+    assert [(r.job_id, r.account, r.state, r.billing, r.end_time) for r in batch.records] == [
+        ("7", "prova", "COMPLETED", 4, 1795863149), ("8", "provb", "RUNNING", 4, None)]
+    assert [p.where for p in batch.problems] == ["job[2] 9"]
