@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from training import synth_identity as ident
 from training.synth_capture import CaptureConfig
+from training.synth_text import FONT_FILES
 from training.synth_sample import FAMILIES, NEGATIVES, SamplePlan, applicable_negatives, render_sample
 from veid.config import to_mapping
 from veid.errors import InputError
@@ -37,7 +38,7 @@ class SynthConfig:
 
     Attributes:
         faces_dir: face set folder (``manifest.csv`` + photos); relative paths are taken from the repository root.
-        fonts_dir: folder holding the Debian ``dejavu``, ``liberation`` and ``freefont`` TrueType folders.
+        fonts_dir: the system font root holding ``truetype/{dejavu,liberation,freefont}`` and ``opentype/ocr-b``.
         workers: processes; the output does not depend on it (every sample has its own seed).
         negative_rate: fraction of samples that carry one labelled negative.
         negatives: negative kinds that may be drawn.
@@ -52,7 +53,7 @@ class SynthConfig:
     """
 
     faces_dir: str = "../shared/data/faces"
-    fonts_dir: str = "/usr/share/fonts/truetype"
+    fonts_dir: str = "/usr/share/fonts"
     workers: int = 2
     negative_rate: float = 0.3
     negatives: tuple[str, ...] = NEGATIVES
@@ -173,8 +174,10 @@ def generate(out_dir: Path, n: int, seed: int, cfg: SynthConfig | None = None, *
     cfg = cfg or SynthConfig()
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputError(f"n must be a positive integer, got {n!r}")
-    if not Path(cfg.fonts_dir).is_dir():
-        raise InputError(f"fonts folder not found: {cfg.fonts_dir}")
+    missing = sorted({f for files in FONT_FILES.values() for f in files if not (Path(cfg.fonts_dir) / f).is_file()})
+    if missing:
+        raise InputError(f"fonts missing under {cfg.fonts_dir}: {', '.join(missing)} (Debian packages fonts-dejavu, "
+                         "fonts-liberation, fonts-freefont-ttf, fonts-ocr-b)")
     out_dir = Path(out_dir)
     plans = make_plan(n, seed, cfg)
     _prepare(out_dir, force)

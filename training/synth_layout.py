@@ -124,7 +124,7 @@ def random_style(rng: np.random.Generator, fonts_dir: Path, language: str) -> St
     value_role = str(rng.choice(["sans_bold", "sans", "serif_bold", "mono"], p=[0.45, 0.25, 0.2, 0.1]))
     return Style(
         sans=font_path(fonts_dir, "sans", choice()), sans_bold=font_path(fonts_dir, "sans_bold", choice()),
-        serif_bold=font_path(fonts_dir, "serif_bold", choice()), mono=font_path(fonts_dir, "mono", choice()),
+        serif_bold=font_path(fonts_dir, "serif_bold", choice()), mono=font_path(fonts_dir, "mrz", choice()),
         value_path=font_path(fonts_dir, value_role, choice()),
         label_colour=tex.ink(rng, 0.45), value_colour=tuple(int(v) for v in rng.integers(0, 50, 3)),  # type: ignore[arg-type]
         accent=tex.ink(rng, 0.55), languages=tuple(languages),

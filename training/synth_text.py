@@ -10,18 +10,25 @@ from PIL import Image, ImageDraw, ImageFont
 
 from veid.errors import InputError
 
-#: Font families by role (file names under the Debian font folders).
+#: Font files by role, relative to /usr/share/fonts (Debian fonts-dejavu, -liberation, -freefont-ttf, -ocr-b).
 FONT_FILES = {
-    "sans": ("dejavu/DejaVuSans.ttf", "liberation/LiberationSans-Regular.ttf", "freefont/FreeSans.ttf",
-             "dejavu/DejaVuSansCondensed.ttf", "liberation/LiberationSansNarrow-Regular.ttf"),
-    "sans_bold": ("dejavu/DejaVuSans-Bold.ttf", "liberation/LiberationSans-Bold.ttf", "freefont/FreeSansBold.ttf",
-                  "dejavu/DejaVuSansCondensed-Bold.ttf", "liberation/LiberationSansNarrow-Bold.ttf"),
-    "serif": ("dejavu/DejaVuSerif.ttf", "liberation/LiberationSerif-Regular.ttf", "freefont/FreeSerif.ttf",
-              "dejavu/DejaVuSerifCondensed.ttf"),
-    "serif_bold": ("dejavu/DejaVuSerif-Bold.ttf", "liberation/LiberationSerif-Bold.ttf",
-                   "freefont/FreeSerifBold.ttf", "dejavu/DejaVuSerifCondensed-Bold.ttf"),
-    "mono": ("dejavu/DejaVuSansMono.ttf", "liberation/LiberationMono-Regular.ttf", "freefont/FreeMonoBold.ttf",
-             "dejavu/DejaVuSansMono-Bold.ttf", "liberation/LiberationMono-Bold.ttf"),
+    "sans": ("truetype/dejavu/DejaVuSans.ttf", "truetype/liberation/LiberationSans-Regular.ttf",
+             "truetype/freefont/FreeSans.ttf", "truetype/dejavu/DejaVuSansCondensed.ttf",
+             "truetype/liberation/LiberationSansNarrow-Regular.ttf"),
+    "sans_bold": ("truetype/dejavu/DejaVuSans-Bold.ttf", "truetype/liberation/LiberationSans-Bold.ttf",
+                  "truetype/freefont/FreeSansBold.ttf", "truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
+                  "truetype/liberation/LiberationSansNarrow-Bold.ttf"),
+    "serif": ("truetype/dejavu/DejaVuSerif.ttf", "truetype/liberation/LiberationSerif-Regular.ttf",
+              "truetype/freefont/FreeSerif.ttf", "truetype/dejavu/DejaVuSerifCondensed.ttf"),
+    "serif_bold": ("truetype/dejavu/DejaVuSerif-Bold.ttf", "truetype/liberation/LiberationSerif-Bold.ttf",
+                   "truetype/freefont/FreeSerifBold.ttf", "truetype/dejavu/DejaVuSerifCondensed-Bold.ttf"),
+    "mono": ("truetype/dejavu/DejaVuSansMono.ttf", "truetype/liberation/LiberationMono-Regular.ttf",
+             "truetype/freefont/FreeMonoBold.ttf", "truetype/dejavu/DejaVuSansMono-Bold.ttf",
+             "truetype/liberation/LiberationMono-Bold.ttf"),
+    # MRZ: OCR-B (Debian fonts-ocr-b) most of the time, other monospace fonts for variety
+    "mrz": ("opentype/ocr-b/OCRB.otf", "opentype/ocr-b/OCRBS.otf", "opentype/ocr-b/OCRB.otf",
+            "truetype/dejavu/DejaVuSansMono.ttf", "opentype/ocr-b/OCRBS.otf", "truetype/liberation/LiberationMono-Regular.ttf",
+            "opentype/ocr-b/OCRB.otf", "truetype/dejavu/DejaVuSansMono-Bold.ttf"),
 }
 
 BoxT = tuple[float, float, float, float]  # x0, y0, x1, y1 in flat-document pixels
