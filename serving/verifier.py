@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -127,6 +128,7 @@ class IdentityVerifier:
         self.scorer = scorer
         self.attack_signals = attack_signals
         self.face_unavailable_reason = ""
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="veid-document")
 
     @classmethod
     def load(cls, settings: PipelineSettings, *, require_face: bool = False) -> "IdentityVerifier":
@@ -204,12 +206,10 @@ class IdentityVerifier:
             checks.append(CheckResult("face.selfie_decodable", False, 0.0, str(exc)))
         timings.append(("decode", time.perf_counter() - t))
 
-        t = time.perf_counter()
-        doc_result = DocumentStageResult(None, (), (), (), self.document.source)
+        # The document stage (mostly Tesseract subprocesses) runs beside the face stage (TensorFlow, dlib).
+        doc_future = None
         if doc_rgb is not None:
-            doc_result = self.document(doc_rgb, now_s)
-            checks.extend(doc_result.checks)
-        timings.append(("document", time.perf_counter() - t))
+            doc_future = self._pool.submit(_timed, self.document, doc_rgb, now_s)
 
         t = time.perf_counter()
         distance, selfie_ev, portrait_found = None, None, None
@@ -239,6 +239,11 @@ class IdentityVerifier:
                 selfie_ev = SelfieEvidence(distance=float(round(distance, 9)), match=match.match, quality=quality)
                 checks.append(identical_portrait_check(distance, self.settings.face.liveness))
         timings.append(("face", time.perf_counter() - t))
+        doc_result = DocumentStageResult(None, (), (), (), self.document.source)
+        if doc_future is not None:
+            doc_result, doc_seconds = doc_future.result()
+            checks[_first_face_check(checks):_first_face_check(checks)] = list(doc_result.checks)
+            timings.append(("document", doc_seconds))
 
         t = time.perf_counter()
         screen_doc = print_doc = None
@@ -294,6 +299,15 @@ def rejection_outcome(subject: str, reason: str, tiers: TierPolicy, check: Check
         checks=(check,), evidence=evidence, features=build_features(evidence), face_distance=None, fields=(),
         model_versions=(), stage_seconds=(), document_source="none",
     )
+
+
+def _timed(fn, *args):
+    t = time.perf_counter()
+    return fn(*args), time.perf_counter() - t
+
+
+def _first_face_check(checks: list[CheckResult]) -> int:
+    return next((i for i, c in enumerate(checks) if c.name.startswith(("face.", "liveness."))), len(checks))
 
 
 def _renamed(check: CheckResult, prefix: str) -> CheckResult:
