@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import cv2
@@ -232,8 +233,17 @@ def test_bad_arguments_raise_input_errors(tmp_path: Path) -> None:
         generate(tmp_path / "full", 1, 1, progress=False)
     with pytest.raises(InputError):
         generate(tmp_path / "y", 1, 1, SynthConfig(faces_dir=str(tmp_path / "nofaces")), progress=False)
+    with pytest.raises(InputError, match="fonts missing"):
+        generate(tmp_path / "z", 1, 1, SynthConfig(fonts_dir=str(tmp_path)), progress=False)
     with pytest.raises(ValueError):
         SynthConfig(negatives=("nonsense",))
+
+
+def test_scopes_written_once_per_identity(synth_dir: Path, samples: list[Sample]) -> None:
+    rows = [json.loads(line) for line in (synth_dir / "scopes.jsonl").read_text().splitlines()]
+    split_of = {s.identity: s.split for s in samples}
+    assert sorted(r["identity"] for r in rows) == sorted(split_of)
+    assert all(r["split"] == split_of[r["identity"]] for r in rows)
 
 
 def test_params_section_loads_and_rejects_unknown_keys(repo_root: Path, tmp_path: Path) -> None:
