@@ -121,6 +121,14 @@ def calibrate(cfg: FaceCalibrationConfig, root: Path, progress: bool = True) -> 
     }
 
 
+def thin_roc(thr: np.ndarray, far: np.ndarray, frr: np.ndarray, points: int = 400) -> tuple[np.ndarray, ...]:
+    """At most about ``points`` ROC points: every point where FRR changes, plus evenly spaced others."""
+    keep = set(np.flatnonzero(np.diff(frr, prepend=-1.0) != 0).tolist())
+    keep |= set(np.linspace(0, len(thr) - 1, points).astype(int).tolist())
+    idx = np.asarray(sorted(keep))
+    return thr[idx], far[idx], frr[idx]
+
+
 def _write_json_atomic(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -134,7 +142,7 @@ def write_outputs(result: dict[str, Any], cfg: FaceCalibrationConfig, root: Path
     """Calibration JSON, DVC metrics and the ROC CSV, each written atomically."""
     _write_json_atomic(root / cfg.out, result["calibration"])
     _write_json_atomic(root / cfg.metrics, result["metrics"])
-    thr, far, frr = result["roc"]
+    thr, far, frr = thin_roc(*result["roc"])
     plot = root / cfg.plot
     plot.parent.mkdir(parents=True, exist_ok=True)
     tmp = plot.with_name(plot.name + ".tmp")

@@ -23,11 +23,16 @@ class DetectorConfig:
         min_confidence: faces scored below this (0-1) are dropped.
         max_side: images whose longer side exceeds this (pixels) are downscaled for detection;
             boxes and landmarks are mapped back to the original pixels.
+        hog_fallback: when MTCNN finds no face, try dlib's HOG detector (landmarks from the
+            68-point model). MTCNN misses some printed document portraits that HOG finds.
+        hog_min_score: HOG SVM margin a fallback face needs.
     """
 
     min_face_size: int = 20
     min_confidence: float = 0.9
     max_side: int = 800
+    hog_fallback: bool = True
+    hog_min_score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -53,19 +58,29 @@ class FaceLandmarks:
 
 @dataclass(frozen=True)
 class DetectedFace:
-    """One face: its box (pixels), MTCNN confidence (0-1) and five landmarks."""
+    """One face: its box (pixels), confidence, five landmarks and which detector found it.
+
+    ``confidence`` is MTCNN's score (0-1) for ``source == "mtcnn"``; for the HOG fallback it
+    is the SVM margin clipped to [0, 1] (not a probability).
+    """
 
     box: Box
     confidence: float
     landmarks: FaceLandmarks
+    source: str = "mtcnn"
 
 
 class FaceDetector:
-    """MTCNN detection: ``FaceDetector(cfg, mtcnn)(rgb) -> faces``, largest face first."""
+    """MTCNN detection: ``FaceDetector(cfg, mtcnn, hog, shape68)(rgb) -> faces``, largest face first.
 
-    def __init__(self, cfg: DetectorConfig, mtcnn: Any) -> None:
+    ``hog`` and ``shape68`` (dlib) serve the fallback only; pass ``None`` to disable it.
+    """
+
+    def __init__(self, cfg: DetectorConfig, mtcnn: Any, hog: Any = None, shape68: Any = None) -> None:
         self.cfg = cfg
         self._mtcnn = mtcnn
+        self._hog = hog
+        self._shape68 = shape68
 
     def __call__(self, image: np.ndarray) -> tuple[DetectedFace, ...]:
         """Detect faces in an ``(H, W, 3)`` RGB uint8 image.
@@ -98,5 +113,22 @@ class FaceDetector:
             mouth = sorted([kp["mouth_left"], kp["mouth_right"]])
             box = Box(max(0.0, x0), max(0.0, y0), min(float(w), max(x0, x1)), min(float(h), max(y0, y1)))
             faces.append(DetectedFace(box, conf, FaceLandmarks(eyes[0], eyes[1], kp["nose"], mouth[0], mouth[1])))
+        if not faces and self.cfg.hog_fallback and self._hog is not None and self._shape68 is not None:
+            faces = self._hog_faces(image)
         faces.sort(key=lambda f: f.box.area, reverse=True)
         return tuple(faces)
+
+    def _hog_faces(self, image: np.ndarray) -> list[DetectedFace]:
+        h, w = image.shape[:2]
+        rects, scores, _ = self._hog.run(image, 1, self.cfg.hog_min_score)
+        out = []
+        for rect, score in zip(rects, scores):
+            pts = np.asarray([(p.x, p.y) for p in self._shape68(image, rect).parts()], dtype=float)
+            eyes = sorted([tuple(pts[36:42].mean(axis=0)), tuple(pts[42:48].mean(axis=0))])
+            mouth = sorted([tuple(pts[48]), tuple(pts[54])])
+            lm = FaceLandmarks(eyes[0], eyes[1], tuple(pts[30]), mouth[0], mouth[1])
+            box = Box(max(0.0, float(rect.left())), max(0.0, float(rect.top())),
+                      min(float(w), float(rect.right())), min(float(h), float(rect.bottom())))
+            if box.area > 0:
+                out.append(DetectedFace(box, float(np.clip(score, 0.0, 1.0)), lm, "hog"))
+        return out

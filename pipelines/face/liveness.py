@@ -12,7 +12,7 @@ from veid.types import CheckResult
 
 @dataclass(frozen=True)
 class LivenessConfig:
-    """Signal thresholds (params.yaml ``face.liveness``); each chosen on the generator's ``val`` split.
+    """Signal thresholds (params.yaml ``face.liveness``), chosen on the generator's train-split captures.
 
     Attributes:
         tile: side (pixels) of the square tiles whose spectra are analysed.
@@ -31,9 +31,9 @@ class LivenessConfig:
     tile: int = 256
     max_tiles: int = 9
     band: tuple[float, float] = (0.06, 0.45)
-    periodic_threshold: float = 1.5
+    periodic_threshold: float = 2.7
     print_max_saturation: float = 0.06
-    print_min_black_level: float = 40.0
+    print_min_black_level: float = 34.0
     identical_max_distance: float = 0.15
 
 

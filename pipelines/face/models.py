@@ -18,7 +18,9 @@ class FaceModels:
     Attributes:
         detector: an ``mtcnn.MTCNN`` instance (weights ship inside the ``mtcnn`` wheel).
         shape5: dlib 5-point shape predictor (the alignment the ResNet was trained with).
-        shape68: dlib 68-point shape predictor (eye openness and head pose in the quality gates).
+        shape68: dlib 68-point shape predictor (eye openness and head pose in the quality gates,
+            landmarks of faces found by the fallback detector).
+        hog: dlib's HOG frontal face detector, the fallback when MTCNN finds no face.
         recognizer: dlib ``face_recognition_model_v1`` (ResNet, 128-d, 150x150 chips).
         versions: name and SHA-256 of each model file, for results and attestations.
     """
@@ -27,6 +29,7 @@ class FaceModels:
     shape5: Any
     shape68: Any
     recognizer: Any
+    hog: Any
     versions: tuple[ModelVersion, ...]
 
     @classmethod
@@ -58,6 +61,7 @@ class FaceModels:
             shape5 = dlib.shape_predictor(str(paths["shape_predictor_5_face_landmarks"]))
             shape68 = dlib.shape_predictor(str(paths["shape_predictor_68_face_landmarks"]))
             detector = MTCNN()
+            hog = dlib.get_frontal_face_detector()
         except (RuntimeError, OSError, ValueError) as exc:
             raise ModelError(f"cannot load face models: {exc}") from exc
         versions = [
@@ -65,7 +69,8 @@ class FaceModels:
             for name, path in paths.items()
         ]
         versions.append(ModelVersion(name="mtcnn", sha256="", extra={"package": "mtcnn==1.0.0"}))
-        return cls(detector=detector, shape5=shape5, shape68=shape68, recognizer=recognizer, versions=tuple(versions))
+        return cls(detector=detector, shape5=shape5, shape68=shape68, recognizer=recognizer, hog=hog,
+                   versions=tuple(versions))
 
 
 def _sha256(path: Path) -> str:

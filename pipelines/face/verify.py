@@ -156,7 +156,7 @@ class FaceVerifier:
         self.cfg = cfg
         self.models = models
         self.calibration = calibration if calibration is not None else load_calibration(cfg.calibration_file)
-        self.detect = FaceDetector(cfg.detector, models.detector)
+        self.detect = FaceDetector(cfg.detector, models.detector, models.hog, models.shape68)
         self.align = FaceAligner(cfg.aligner, models.shape5)
         self.embed = FaceEmbedder(cfg.embedder, models.recognizer)
         self.assess = QualityAssessor(cfg.quality, models.shape68)

@@ -77,3 +77,22 @@ def test_bad_images_give_input_errors(verifier, tmp_path, shared_data):
         verifier.compare(np.zeros((10, 10, 3), np.uint8), good)
     with pytest.raises(InputError, match="uint8"):
         verifier.compare(np.zeros((100, 100, 3), np.float32), good)
+
+
+def test_hog_fallback_when_mtcnn_finds_nothing(verifier, shared_data):
+    from pipelines.face.detect import DetectorConfig, FaceDetector
+    from pipelines.face.image_io import load_rgb
+
+    class NoFaces:
+        def detect_faces(self, image, **kwargs):
+            return []
+
+    img = load_rgb(shared_data / "faces" / "B001260_1.jpg")
+    models = verifier.models
+    found = FaceDetector(DetectorConfig(), NoFaces(), models.hog, models.shape68)(img)
+    assert len(found) == 1 and found[0].source == "hog"
+    mtcnn_face = verifier.detect(img)[0]
+    assert mtcnn_face.source == "mtcnn"
+    # both detectors put the eyes within a few pixels of each other
+    assert np.abs(found[0].landmarks.to_array()[:2] - mtcnn_face.landmarks.to_array()[:2]).max() < 8
+    assert not FaceDetector(DetectorConfig(hog_fallback=False), NoFaces(), models.hog, models.shape68)(img)
