@@ -146,7 +146,7 @@ def bench_rewards(n: int, reps: int) -> list[tuple[str, str, str, str]]:
     t1, tj, t2, tn = (statistics.median(timings[k]) for k in ("parsable2", "json", "second", "naive"))
     rows.append((f"reward cycle, {n} records (parse+ledger+pay)", f"{t1 * 1e3:.1f} ms",
                  f"{tn * 1e3:.1f} ms (per-job loop)", f"{tn / t1:.1f}x faster"))  # fmt: skip
-    rows.append((f"  same cycle reading sacct --json", f"{tj * 1e3:.1f} ms", "", ""))
+    rows.append(("  same cycle reading sacct --json", f"{tj * 1e3:.1f} ms", "", ""))
     rows.append(("  transfers: batched vs per job", f"{len(report.payouts)}", f"{len(naive_chain.transfers)}", ""))
     rows.append((f"second cycle, {n} records (nothing to pay)", f"{t2 * 1e3:.1f} ms", "", ""))
     rows.append(("  goal: cycle < 1 s (parsable2 default)", "met" if t1 < 1.0 else "NOT met", "", ""))

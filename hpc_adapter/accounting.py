@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -167,7 +168,7 @@ def _parse_tres(text: str) -> dict[str, str]:
 
 
 def parse_sacct_parsable(lines: Iterable[str]) -> AccountingBatch:
-    """Parse ``sacct --parsable2 --noheader --format=`` :data:`PARSABLE_FIELDS` output lines."""
+    """Parse ``sacct --parsable2 --noheader --format=`` :data:`PARSABLE_FIELDS` output lines (times printed in UTC)."""
     records, problems = [], []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -182,9 +183,8 @@ def parse_sacct_parsable(lines: Iterable[str]) -> AccountingBatch:
             tres = _parse_tres(alloc_tres)
             end_time = None
             if end not in ("", "Unknown", "None"):
-                from datetime import datetime
-
-                end_time = int(datetime.fromisoformat(end).timestamp())
+                # SacctReader runs sacct with TZ=UTC, so the naive timestamp is UTC.
+                end_time = int(datetime.fromisoformat(end).replace(tzinfo=timezone.utc).timestamp())
             records.append(
                 JobRecord(
                     cluster=cluster,
@@ -230,7 +230,7 @@ class SacctReader:
         env = dict(os.environ)
         if self.slurm_conf:
             env["SLURM_CONF"] = self.slurm_conf
-        env["TZ"] = env.get("TZ", "UTC")
+        env["TZ"] = "UTC"  # parsable2 times are printed in local time; make that UTC
         cmd = self.command(lookback_s)
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=self.timeout_s, check=True)
