@@ -1,0 +1,211 @@
+"""Field reading on the warped document: CRAFT boxes, UNET masks, box matching, extension, per-field OCR."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from pipelines.document.orientation import rotate
+from pipelines.document.tesseract import Tesseract
+from veid.types import FIELD_CLASS, Box, Field, Quad
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """CRAFT/UNET stage tunables (``params.yaml`` section ``document_text``).
+
+    Attributes:
+        mask_threshold: UNET probability above which a map pixel belongs to a field.
+        min_coverage: least fraction of a CRAFT box covered by a field's mask for the box to join the field.
+        level_threshold_deg: line angle above which the crop is levelled and CRAFT runs again.
+        extend_x: box extension left and right, as a fraction of the box height.
+        extend_y: box extension up and down, as a fraction of the box height.
+    """
+
+    mask_threshold: float = 0.5
+    min_coverage: float = 0.3
+    level_threshold_deg: float = 2.0
+    extend_x: float = 0.35
+    extend_y: float = 0.2
+
+
+@dataclass(frozen=True)
+class FieldOcrConfig:
+    """Tesseract setup of one field: page segmentation mode and character whitelist."""
+
+    psm: int = 7
+    whitelist: str = ""
+
+
+@dataclass(frozen=True)
+class OcrConfig:
+    """OCR preprocessing and per-field engines (``params.yaml`` section ``document_ocr``).
+
+    Attributes:
+        target_height: text height, pixels, crops are scaled to.
+        denoise: ``none``, ``median`` or ``nlmeans`` filtering before binarization.
+        binarize: ``none``, ``otsu`` or ``adaptive``.
+        adaptive_block: neighbourhood, pixels (odd), of adaptive thresholding.
+        adaptive_c: constant subtracted from the adaptive mean.
+        id_number, first_name, last_name, date_of_birth: Tesseract setup per field.
+    """
+
+    target_height: int = 40
+    denoise: str = "median"
+    binarize: str = "adaptive"
+    adaptive_block: int = 31
+    adaptive_c: int = 12
+    id_number: FieldOcrConfig = FieldOcrConfig(7, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    first_name: FieldOcrConfig = FieldOcrConfig(7, "")
+    last_name: FieldOcrConfig = FieldOcrConfig(7, "")
+    date_of_birth: FieldOcrConfig = FieldOcrConfig(7, "0123456789./-ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """A CRAFT word box on the warped document, with its centre as a fraction of the image size."""
+
+    quad: Quad
+    centre_ratio: tuple[float, float]  # (x / width, y / height), 0..1
+
+
+@dataclass(frozen=True)
+class FieldBox:
+    """Where one field was found: its merged, extended box and the CRAFT boxes it came from."""
+
+    field: Field
+    box: Box
+    parts: tuple[TextBox, ...]
+    mask_score: float  # mean UNET probability of the field over its box, 0..1
+
+
+@dataclass(frozen=True)
+class FieldLayout:
+    """Output of the text stages: word boxes, field boxes, the levelling angle applied (degrees)."""
+
+    words: tuple[TextBox, ...]
+    fields: dict = field(hash=False)  # Field -> FieldBox
+    level_angle: float = 0.0
+    image: np.ndarray | None = field(default=None, compare=False, repr=False)  # the (levelled) crop
+
+
+@dataclass(frozen=True)
+class FieldText:
+    """One field as read: raw OCR text, mean confidence 0..1 and its box on the warped document."""
+
+    field: Field
+    text: str
+    confidence: float
+    box: Box
+
+
+def _mask_angle(mask: np.ndarray) -> float | None:
+    ys, xs = np.nonzero(mask)
+    if xs.size < 20:
+        return None
+    (_, _), (w, h), ang = cv2.minAreaRect(np.stack([xs, ys], axis=1).astype(np.float32))
+    if w < h:
+        ang -= 90.0
+    return float((ang + 45.0) % 90.0 - 45.0)
+
+
+class FieldLocator:
+    """``warped RGB document -> FieldLayout`` with a CRAFT detector and a UNET field segmenter.
+
+    Args:
+        cfg: tunables.
+        craft: ``models.craft.CraftDetector`` (``predict(rgb) -> CraftMaps``).
+        unet: ``models.unet.FieldSegmenter`` (``predict(maps, image_rgb) -> (h, w, 5)``).
+        decode: ``models.boxes.decode_word_boxes`` (maps -> list[Quad]).
+    """
+
+    def __init__(self, cfg: TextConfig, craft: object, unet: object, decode: object) -> None:
+        self.cfg, self.craft, self.unet, self.decode = cfg, craft, unet, decode
+
+    def _run(self, image: np.ndarray) -> tuple[list[TextBox], np.ndarray, float]:
+        maps = self.craft.predict(image)
+        probs = self.unet.predict(maps, image)
+        h, w = image.shape[:2]
+        words = [TextBox(q, (q.bounds().center[0] / w, q.bounds().center[1] / h)) for q in self.decode(maps)]
+        scale = float(maps.scale)
+        return words, probs, scale
+
+    def __call__(self, image: np.ndarray) -> FieldLayout:
+        words, probs, scale = self._run(image)
+        angles = [a for f in Field if (a := _mask_angle(probs[..., FIELD_CLASS[f]] > self.cfg.mask_threshold)) is not None]
+        level = float(np.median(angles)) if angles else 0.0
+        if abs(level) > self.cfg.level_threshold_deg:  # orientation adjustment: level the crop, detect again
+            image = rotate(image, level)
+            image = image[: image.shape[0], : image.shape[1]]
+            words, probs, scale = self._run(image)
+        else:
+            level = 0.0
+        return FieldLayout(tuple(words), self._match(words, probs, scale, image.shape[:2]), level, image)
+
+    def _match(self, words: list[TextBox], probs: np.ndarray, scale: float, shape: tuple[int, int]) -> dict:
+        """Assign CRAFT boxes to the field whose mask covers them, merge each field's boxes in reading order."""
+        h, w = shape
+        out = {}
+        for f in Field:
+            mask = probs[..., FIELD_CLASS[f]]
+            parts = []
+            for tb in words:
+                b = tb.quad.bounds()
+                x0, y0 = int(b.x0 / scale), int(b.y0 / scale)
+                x1, y1 = max(x0 + 1, int(np.ceil(b.x1 / scale))), max(y0 + 1, int(np.ceil(b.y1 / scale)))
+                cover = float((mask[y0:y1, x0:x1] > self.cfg.mask_threshold).mean()) if mask[y0:y1, x0:x1].size else 0.0
+                if cover >= self.cfg.min_coverage:
+                    parts.append((cover, tb))
+            if not parts:
+                continue
+            parts.sort(key=lambda p: (round(p[1].quad.bounds().y0 / max(p[1].quad.bounds().height, 1.0)),
+                                      p[1].quad.bounds().x0))
+            box = parts[0][1].quad.bounds()
+            for _, tb in parts[1:]:
+                box = box.union(tb.quad.bounds())
+            bh = box.height
+            box = box.expand(self.cfg.extend_x * bh, self.cfg.extend_y * bh).clip(w, h)
+            score = float(np.mean([c for c, _ in parts]))
+            out[f] = FieldBox(f, box, tuple(tb for _, tb in parts), score)
+        return out
+
+
+def preprocess(crop: np.ndarray, cfg: OcrConfig) -> np.ndarray:
+    """Grey, rescaled to ``target_height``, denoised and binarized as configured (dark text on white)."""
+    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
+    s = cfg.target_height / max(gray.shape[0], 1)
+    gray = cv2.resize(gray, (max(1, round(gray.shape[1] * s)), cfg.target_height), interpolation=cv2.INTER_CUBIC)
+    if cfg.denoise == "median":
+        gray = cv2.medianBlur(gray, 3)
+    elif cfg.denoise == "nlmeans":
+        gray = cv2.fastNlMeansDenoising(gray, None, 10, 7, 21)
+    if cfg.binarize == "otsu":
+        _, gray = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    elif cfg.binarize == "adaptive":
+        block = max(3, cfg.adaptive_block | 1)
+        gray = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, cfg.adaptive_c)
+    return cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
+
+
+class FieldReader:
+    """``(image, FieldLayout) -> {Field: FieldText}``: Tesseract per field with its own mode and whitelist."""
+
+    def __init__(self, cfg: OcrConfig | None = None) -> None:
+        self.cfg = cfg or OcrConfig()
+        self._engines = {f: Tesseract(psm=getattr(self.cfg, f.value).psm, whitelist=getattr(self.cfg, f.value).whitelist)
+                         for f in Field}
+
+    def __call__(self, image: np.ndarray, layout: FieldLayout) -> dict:
+        out = {}
+        for f, fb in layout.fields.items():
+            b = fb.box
+            crop = image[int(b.y0):int(np.ceil(b.y1)), int(b.x0):int(np.ceil(b.x1))]
+            if crop.size == 0:
+                continue
+            res = self._engines[f].read(preprocess(crop, self.cfg))
+            text = " ".join(res.text.split())
+            if text:
+                out[f] = FieldText(f, text, res.confidence, b)
+        return out

@@ -1,0 +1,140 @@
+"""Face-based orientation: find the rotation at which MTCNN sees the portrait upright."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from veid.errors import StageError
+
+
+@dataclass(frozen=True)
+class OrientationConfig:
+    """Tunables (``params.yaml`` section ``document_orientation``).
+
+    Attributes:
+        angles: candidate clockwise rotations of the captured document, degrees (0/90/180/270, and
+            finer steps if wanted, e.g. 45).
+        work_side: long side, pixels, the photo is shrunk to before detection (speed).
+        min_face_size: MTCNN's smallest face, pixels at ``work_side``.
+        min_confidence: a face below this probability does not count.
+        landmark_weight: bonus for a face whose landmarks are upright (eyes above the mouth, left eye
+            left of the right eye), penalty otherwise; MTCNN finds faces turned by 90 degrees too, the
+            landmarks tell them apart.
+    """
+
+    angles: tuple[int, ...] = (0, 90, 180, 270)
+    work_side: int = 480
+    min_face_size: int = 20
+    min_confidence: float = 0.8
+    landmark_weight: float = 0.5
+
+
+@dataclass(frozen=True)
+class FaceHit:
+    """The best face at one candidate angle: probability, upright-landmark flag, box in the turned image."""
+
+    angle: int
+    confidence: float
+    upright: bool
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels of the turned work image
+
+    def score(self, landmark_weight: float) -> float:
+        return self.confidence + (landmark_weight if self.upright else -landmark_weight)
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """Which rotation makes the document upright.
+
+    Attributes:
+        angle: clockwise rotation, degrees, that the capture applied; :func:`upright` undoes it.
+        confidence: score margin of the winner over the runner-up, in ``[0, 1]`` (0 when no face).
+        face_found: whether any candidate angle had a face.
+        hits: the best face per angle (for debugging).
+    """
+
+    angle: int
+    confidence: float
+    face_found: bool
+    hits: tuple[FaceHit, ...] = field(default=())
+
+
+def rotate(image: np.ndarray, angle: float) -> np.ndarray:
+    """Rotate ``image`` counter-clockwise by ``angle`` degrees (undoing a clockwise capture rotation).
+
+    Multiples of 90 are exact (no resampling); other angles expand the canvas to keep every pixel.
+    """
+    a = int(round(angle)) % 360
+    if a % 90 == 0 and float(angle).is_integer():
+        return np.ascontiguousarray(np.rot90(image, k=a // 90))
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _upright(face: dict) -> bool:
+    kp = face.get("keypoints") or {}
+    try:
+        le, re_, nose = kp["left_eye"], kp["right_eye"], kp["nose"]
+        ml, mr = kp["mouth_left"], kp["mouth_right"]
+    except KeyError:
+        return False
+    eye_y = (le[1] + re_[1]) / 2
+    mouth_y = (ml[1] + mr[1]) / 2
+    return le[0] < re_[0] and eye_y < nose[1] < mouth_y and (mouth_y - eye_y) > 0.5 * abs(re_[0] - le[0])
+
+
+class FaceOrientation:
+    """``image -> Orientation``: MTCNN on the photo turned by each candidate angle; the best-scoring wins.
+
+    Args:
+        cfg: tunables.
+        detector: an ``mtcnn.MTCNN`` (created on first use when omitted; its weights ship in the wheel).
+    """
+
+    def __init__(self, cfg: OrientationConfig | None = None, detector: object | None = None) -> None:
+        self.cfg = cfg or OrientationConfig()
+        self._detector = detector
+
+    @property
+    def detector(self):
+        if self._detector is None:
+            try:
+                from mtcnn import MTCNN
+            except ImportError as exc:
+                raise StageError("mtcnn is not installed") from exc
+            self._detector = MTCNN(stages="face_and_landmarks_detection")
+        return self._detector
+
+    def __call__(self, image: np.ndarray) -> Orientation:
+        """Find the upright angle of an ``HxWx3`` uint8 RGB photo."""
+        h, w = image.shape[:2]
+        s = min(1.0, self.cfg.work_side / max(h, w))
+        small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        hits = []
+        for angle in self.cfg.angles:
+            turned = rotate(small, angle)
+            try:
+                faces = self.detector.detect_faces(turned, min_face_size=self.cfg.min_face_size)
+            except (ValueError, RuntimeError) as exc:
+                raise StageError(f"MTCNN failed: {exc}") from exc
+            faces = [f for f in faces or [] if float(f.get("confidence", 0.0)) >= self.cfg.min_confidence]
+            if not faces:
+                continue
+            best = max(faces, key=lambda f: float(f["confidence"]) + (self.cfg.landmark_weight if _upright(f) else 0))
+            x, y, bw, bh = (float(v) for v in best["box"])
+            hits.append(FaceHit(angle, float(best["confidence"]), _upright(best), (x, y, x + bw, y + bh)))
+        if not hits:
+            return Orientation(0, 0.0, False, ())
+        ranked = sorted(hits, key=lambda hit: -hit.score(self.cfg.landmark_weight))
+        top = ranked[0].score(self.cfg.landmark_weight)
+        second = ranked[1].score(self.cfg.landmark_weight) if len(ranked) > 1 else 0.0
+        margin = float(np.clip((top - second) / (1.0 + self.cfg.landmark_weight), 0.0, 1.0))
+        return Orientation(ranked[0].angle, margin, True, tuple(hits))

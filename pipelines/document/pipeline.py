@@ -1,0 +1,265 @@
+"""``verify_document``: photo -> upright -> warped -> MRZ, barcode, fields -> checks, as one plain function."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.document.barcode import Barcode, BarcodeConfig, BarcodeReader
+from pipelines.document.fields import FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
+from pipelines.document.image_io import ImageLimits, decode_image
+from pipelines.document.mrz import MrzReading
+from pipelines.document.mrz_reader import MrzReader, MrzReaderConfig
+from pipelines.document.orientation import FaceOrientation, Orientation, OrientationConfig, rotate
+from pipelines.document.perspective import DocumentWarper, PerspectiveConfig, WarpedDocument
+from pipelines.document.validation import (
+    FieldValidator, ValidationConfig, barcode_values, cross_check, mrz_checks, mrz_values, normalize_id,
+    normalize_name, parse_date,
+)
+from veid.errors import InputError
+from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
+
+PIPELINE_VERSION = "document-1"
+
+#: params.yaml section of each stage's config.
+SECTIONS = {
+    "input": ("document_input", ImageLimits), "orientation": ("document_orientation", OrientationConfig),
+    "perspective": ("document_perspective", PerspectiveConfig), "text": ("document_text", TextConfig),
+    "ocr": ("document_ocr", OcrConfig), "mrz": ("document_mrz", MrzReaderConfig),
+    "barcode": ("document_barcode", BarcodeConfig), "validation": ("document_validation", ValidationConfig),
+}
+
+
+@dataclass(frozen=True)
+class DocumentConfig:
+    """Every stage's config, one ``params.yaml`` section each (see :data:`SECTIONS`)."""
+
+    input: ImageLimits = ImageLimits()
+    orientation: OrientationConfig = OrientationConfig()
+    perspective: PerspectiveConfig = PerspectiveConfig()
+    text: TextConfig = TextConfig()
+    ocr: OcrConfig = OcrConfig()
+    mrz: MrzReaderConfig = MrzReaderConfig()
+    barcode: BarcodeConfig = BarcodeConfig()
+    validation: ValidationConfig = ValidationConfig()
+
+
+def load_config(params: str | Path) -> DocumentConfig:
+    """Read every document section of a params file (entry points only).
+
+    Raises:
+        ConfigError: a section is missing or mistyped.
+    """
+    from veid.config import load_section
+
+    return DocumentConfig(**{k: load_section(params, sec, cls) for k, (sec, cls) in SECTIONS.items()})
+
+
+@dataclass
+class DocumentStages:
+    """The stage objects, built once and reused across documents (models loaded, Tesseract configured)."""
+
+    orientation: FaceOrientation
+    warper: DocumentWarper
+    mrz: MrzReader
+    barcode: BarcodeReader
+    locator: FieldLocator | None
+    reader: FieldReader
+    validator: FieldValidator
+    versions: tuple[ModelVersion, ...] = ()
+
+    @classmethod
+    def build(cls, cfg: DocumentConfig, models: object | None = None, *, face_detector: object | None = None,
+              today: dt.date | None = None) -> "DocumentStages":
+        """Build the stages; ``models`` is ``models.registry.DocumentModels`` or ``None`` (no field models:
+        fields then come from the MRZ and the barcode only)."""
+        locator, versions = None, ()
+        if models is not None:
+            from models.boxes import decode_word_boxes
+
+            locator = FieldLocator(cfg.text, models.craft, models.unet, decode_word_boxes)
+            versions = tuple(models.versions)
+        return cls(FaceOrientation(cfg.orientation, face_detector), DocumentWarper(cfg.perspective),
+                   MrzReader(cfg.mrz), BarcodeReader(cfg.barcode), locator, FieldReader(cfg.ocr),
+                   FieldValidator(cfg.validation, today), versions)
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    """A key field's final value, where it came from, confidence 0..1 and box on the warped document."""
+
+    value: str
+    source: str  # "ocr", "mrz" or "barcode"
+    confidence: float
+    box: Box | None = None
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    """Everything ``verify_document`` found out about one photo."""
+
+    family: DocumentFamily | None
+    fields: dict  # Field -> FieldResult
+    checks: tuple[CheckResult, ...]
+    mrz: MrzReading | None
+    barcodes: tuple[Barcode, ...]
+    orientation: Orientation
+    warped: WarpedDocument | None
+    portrait: np.ndarray | None = field(repr=False, compare=False, default=None)
+    portrait_box: Box | None = None  # in the upright photo
+    ocr: dict = field(default_factory=dict)  # Field -> FieldText (raw OCR)
+    timings_ms: dict = field(default_factory=dict)
+    models: tuple[ModelVersion, ...] = ()
+
+    def to_json(self) -> dict:
+        """JSON-ready summary (no images)."""
+        return {
+            "pipeline": PIPELINE_VERSION,
+            "family": self.family.value if self.family else None,
+            "fields": {f.value: {"value": r.value, "source": r.source, "confidence": round(r.confidence, 4),
+                                 "box": r.box.to_list() if r.box else None} for f, r in self.fields.items()},
+            "checks": [{"name": c.name, "passed": c.passed, "score": c.score, "reason": c.reason} for c in self.checks],
+            "mrz": None if self.mrz is None else {
+                "valid": self.mrz.valid, "layout": self.mrz.layout.value, "lines": list(self.mrz.lines),
+                "corrections": self.mrz.corrections,
+                "fields": {k: getattr(self.mrz.fields, k) for k in (
+                    "document_code", "issuing_state", "document_number", "surname", "given_names", "nationality",
+                    "birth_date", "sex", "expiry_date", "optional1", "optional2")},
+                "check_digits": [{"name": c.name, "printed": c.printed, "computed": c.computed, "valid": c.valid}
+                                 for c in self.mrz.fields.checks]},
+            "barcode": [{"format": b.format.value, "text": b.text, "aamva": b.aamva() is not None} for b in self.barcodes],
+            "orientation": {"angle": self.orientation.angle, "confidence": round(self.orientation.confidence, 4),
+                            "face_found": self.orientation.face_found},
+            "document_quad": self.warped.quad.to_list() if self.warped else None,
+            "portrait_box": self.portrait_box.to_list() if self.portrait_box else None,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "models": [{"name": m.name, "sha256": m.sha256} for m in self.models],
+        }
+
+
+def _family(mrz: MrzReading | None, barcodes: tuple[Barcode, ...], is_card: bool | None) -> DocumentFamily | None:
+    if mrz is not None:
+        return DocumentFamily.PASSPORT_TD3 if mrz.layout.value == "TD3" else DocumentFamily.ID_CARD_TD1
+    if any(b.aamva() is not None for b in barcodes):
+        return DocumentFamily.DRIVER_LICENSE_AAMVA
+    return DocumentFamily.DRIVER_LICENSE_AAMVA if is_card else None
+
+
+def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
+    out = {}
+    for f, ft in ocr.items():
+        if f is Field.DATE_OF_BIRTH:
+            d = parse_date(ft.text, us_order=family is DocumentFamily.DRIVER_LICENSE_AAMVA)
+            if d is not None:
+                out[f] = d.isoformat()
+        elif f is Field.ID_NUMBER:
+            out[f] = normalize_id(ft.text)
+        else:
+            out[f] = normalize_name(ft.text)
+    return {k: v for k, v in out.items() if v}
+
+
+def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig, stages: DocumentStages,
+                    *, today: dt.date | None = None) -> DocumentResult:
+    """Read and check one identity-document photo.
+
+    Args:
+        image: ``HxWx3`` uint8 RGB array, or encoded bytes / a file path (decoded with the input limits).
+        cfg: the pipeline configuration.
+        stages: stages built by :meth:`DocumentStages.build` (models loaded once, reused).
+        today: reference date for expiry and age checks (default: today).
+
+    Raises:
+        InputError: not an image, too large or small, no face and no barcode, or no document in view.
+    """
+    t = {}
+    t0 = time.perf_counter()
+    rgb = image if isinstance(image, np.ndarray) else decode_image(image, cfg.input)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise InputError(f"expected an HxWx3 uint8 RGB image, got {rgb.dtype} {rgb.shape}")
+    if min(rgb.shape[:2]) < cfg.input.min_side:
+        raise InputError(f"image is {rgb.shape[1]}x{rgb.shape[0]} pixels; at least {cfg.input.min_side} per side needed")
+    t["decode"] = (time.perf_counter() - t0) * 1e3
+
+    t0 = time.perf_counter()
+    orient = stages.orientation(rgb)
+    t["orientation"] = (time.perf_counter() - t0) * 1e3
+    barcodes: tuple[Barcode, ...] = ()
+    if not orient.face_found:  # licence backs have no portrait: a barcode must then be in view
+        t0 = time.perf_counter()
+        barcodes = tuple(stages.barcode(rgb))
+        t["barcode"] = (time.perf_counter() - t0) * 1e3
+        if not barcodes:
+            raise InputError("no face found in any orientation and no barcode in view: not an identity document")
+    upright = rotate(rgb, orient.angle)
+
+    t0 = time.perf_counter()
+    warped = stages.warper(upright, allow_whole_frame=True)
+    t["perspective"] = (time.perf_counter() - t0) * 1e3
+
+    t0 = time.perf_counter()
+    det = stages.mrz(warped.image) if orient.face_found else None
+    if orient.face_found and (det is None or not det.reading.valid) and not warped.whole_frame:
+        det2 = stages.mrz(upright)  # the warp may have clipped the zone
+        if det2 is not None and (det is None or det2.reading.n_valid_checks > det.reading.n_valid_checks):
+            det = det2
+    mrz = det.reading if det is not None else None
+    t["mrz"] = (time.perf_counter() - t0) * 1e3
+
+    if orient.face_found and mrz is None:
+        t0 = time.perf_counter()
+        barcodes = tuple(stages.barcode(warped.image))
+        t["barcode"] = (time.perf_counter() - t0) * 1e3
+    family = _family(mrz, barcodes, warped.is_card)
+
+    ocr: dict = {}
+    if stages.locator is not None and orient.face_found:
+        t0 = time.perf_counter()
+        layout = stages.locator(warped.image)
+        t["text_detection"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter()
+        ocr = stages.reader(layout.image if layout.image is not None else warped.image, layout)
+        t["ocr"] = (time.perf_counter() - t0) * 1e3
+
+    t0 = time.perf_counter()
+    ocr_values = _normalize_ocr(ocr, family)
+    checks: list[CheckResult] = []
+    mrz_vals = mrz_values(mrz, today) if mrz is not None else {}
+    aamva = next((a for b in barcodes if (a := b.aamva()) is not None), None)
+    bar_vals = barcode_values(aamva) if aamva is not None else {}
+    if mrz is not None:
+        checks += mrz_checks(mrz, today)
+        checks += cross_check(ocr_values, mrz_vals, "mrz", cfg.validation, mrz_names=True)
+    if aamva is not None:
+        checks += cross_check(ocr_values, bar_vals, "barcode", cfg.validation, mrz_names=False)
+        if aamva.expiry_date is not None:
+            ok = aamva.expiry_date >= (today or dt.date.today())
+            checks.append(CheckResult("document.not_expired", ok, 1.0 if ok else 0.0,
+                                      "expiry date not passed" if ok else "document expired"))
+    fields: dict = {}
+    for f in Field:
+        if f in ocr_values:
+            fields[f] = FieldResult(ocr_values[f], "ocr", ocr[f].confidence, ocr[f].box)
+        elif f in mrz_vals and mrz is not None:
+            fields[f] = FieldResult(mrz_vals[f], "mrz", 1.0 if mrz.valid else 0.5)
+        elif f in bar_vals:
+            fields[f] = FieldResult(bar_vals[f], "barcode", 1.0)
+    checks += stages.validator({f: r.value for f, r in fields.items()}, family)
+    if not fields:
+        checks.append(CheckResult("document.fields_read", False, 0.0, "no key field could be read"))
+    t["validation"] = (time.perf_counter() - t0) * 1e3
+
+    portrait, pbox = None, None
+    if orient.face_found:
+        hit = next(h for h in orient.hits if h.angle == orient.angle)
+        s = 1.0 / min(1.0, stages.orientation.cfg.work_side / max(rgb.shape[:2]))  # work image -> photo
+        x0, y0, x1, y1 = (v * s for v in hit.box)
+        pad = 0.3 * (x1 - x0)
+        pbox = Box(x0 - pad, y0 - pad, x1 + pad, y1 + pad).clip(upright.shape[1], upright.shape[0])
+        portrait = upright[int(pbox.y0):int(pbox.y1), int(pbox.x0):int(pbox.x1)].copy()
+    return DocumentResult(family, fields, tuple(checks), mrz, barcodes, orient, warped, portrait, pbox, ocr, t,
+                          stages.versions)

@@ -1,0 +1,202 @@
+"""Normalization and validation of read fields, and cross-checks against the MRZ and the barcode."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from pipelines.document.aamva import AamvaData
+from pipelines.document.icao import expand_date, transliterate
+from pipelines.document.mrz import MrzReading
+from veid.types import CheckResult, DocumentFamily, Field
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])}
+_MONTHS.update({"MAI": 5, "JUIN": 6, "JUIL": 7, "AOUT": 8, "AOU": 8, "OKT": 10, "DEZ": 12, "MRZ": 3, "FEV": 2,
+                "AVR": 4, "DIC": 12, "ENE": 1, "ABR": 4, "AGO": 8, "SET": 9, "GEN": 1, "MAG": 5, "LUG": 7, "OTT": 10})
+
+#: ID number shapes per document family (after upper-casing and removing spaces).
+ID_FORMATS = {
+    DocumentFamily.ID_CARD_TD1: re.compile(r"^[A-Z0-9]{6,9}$"),
+    DocumentFamily.PASSPORT_TD3: re.compile(r"^[A-Z0-9]{6,9}$"),
+    DocumentFamily.DRIVER_LICENSE_AAMVA: re.compile(r"^[A-Z0-9]{4,25}$"),
+}
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """Plausibility bounds (``params.yaml`` section ``document_validation``).
+
+    Attributes:
+        min_age_years: youngest plausible holder, years.
+        max_age_years: oldest plausible holder, years.
+        name_similarity: least similarity (1 - normalized edit distance) for an OCR name to match the MRZ.
+    """
+
+    min_age_years: int = 0
+    max_age_years: int = 120
+    name_similarity: float = 0.85
+
+
+def normalize_name(text: str) -> str:
+    """Upper-case, NFC, single spaces; diacritics kept (``"andrés  björn"`` -> ``"ANDRÉS BJÖRN"``)."""
+    text = unicodedata.normalize("NFC", text).upper()
+    text = re.sub(r"[^\w\s'\-]", " ", text)
+    return " ".join(text.replace("_", " ").split())
+
+
+def mrz_form(name: str) -> str:
+    """A name as the MRZ writes it (ICAO transliteration, ``<`` as space): for comparing with MRZ names."""
+    return transliterate(name).replace("<", " ")
+
+
+def normalize_id(text: str) -> str:
+    """Upper-case alphanumerics only (``"x 123-45"`` -> ``"X12345"``)."""
+    return re.sub(r"[^A-Z0-9]", "", text.upper())
+
+
+def parse_date(text: str, *, us_order: bool = False) -> dt.date | None:
+    """Parse a printed date: ``15/04/1972``, ``15.04.1972``, ``15 04 1972``, ``1972-04-15``, ``12 AUG 74``,
+    ``12 AUGUST/AOUT 74``, ``04/15/1972`` (``us_order``). Two-digit years fall in the past century window.
+
+    Returns:
+        The date, or ``None`` when the text is no date or an impossible one.
+    """
+    t = text.upper().strip()
+    m = re.search(r"(\d{4})[-./ ](\d{1,2})[-./ ](\d{1,2})", t)
+    if m:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        return _date(y, mo, d)
+    m = re.search(r"(\d{1,2})[-./ ]+(\d{1,2})[-./ ]+(\d{2,4})", t)
+    if m:
+        a, b, y = int(m.group(1)), int(m.group(2)), _year(m.group(3))
+        return _date(y, a, b) if us_order else _date(y, b, a)
+    m = re.search(r"(\d{1,2})\s*([A-Z]{3,9})(?:/[A-Z]+)?\s*(\d{2,4})", t)
+    if m is None:
+        return None
+    mon = _MONTHS.get(m.group(2)[:4]) or _MONTHS.get(m.group(2)[:3])
+    return _date(_year(m.group(3)), mon, int(m.group(1))) if mon else None
+
+
+def _year(text: str) -> int:
+    y = int(text)
+    if len(text) == 2:
+        this = dt.date.today().year % 100
+        y += 2000 if y <= this else 1900
+    return y
+
+
+def _date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def similarity(a: str, b: str) -> float:
+    """1 - Levenshtein distance / longer length (1.0 for equal strings, 0 for nothing in common)."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return 1.0 - prev[-1] / max(len(a), len(b))
+
+
+class FieldValidator:
+    """Checks each field on its own: date plausible, ID number shaped as the family requires, name present."""
+
+    def __init__(self, cfg: ValidationConfig | None = None, today: dt.date | None = None) -> None:
+        self.cfg = cfg or ValidationConfig()
+        self.today = today
+
+    def __call__(self, values: dict, family: DocumentFamily | None) -> list[CheckResult]:
+        """``values``: Field -> normalized string (dates ISO ``YYYY-MM-DD``)."""
+        today = self.today or dt.date.today()
+        checks = []
+        dob = values.get(Field.DATE_OF_BIRTH)
+        if dob:
+            d = dt.date.fromisoformat(dob)
+            age = (today - d).days / 365.25
+            ok = d <= today and self.cfg.min_age_years <= age <= self.cfg.max_age_years
+            checks.append(CheckResult("field.date_of_birth.plausible", ok, 1.0 if ok else 0.0,
+                                      "birth date in the past and age within range" if ok else
+                                      f"age {age:.0f} years outside [{self.cfg.min_age_years}, {self.cfg.max_age_years}]"
+                                      if d <= today else "birth date lies in the future"))
+        idn = values.get(Field.ID_NUMBER)
+        if idn and family is not None:
+            ok = bool(ID_FORMATS[family].match(idn))
+            checks.append(CheckResult("field.id_number.format", ok, 1.0 if ok else 0.0,
+                                      f"matches the {family.value} number format" if ok else
+                                      f"does not match the {family.value} number format"))
+        for f in (Field.LAST_NAME, Field.FIRST_NAME):
+            if f in values:
+                ok = bool(re.fullmatch(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", values[f]))
+                checks.append(CheckResult(f"field.{f.value}.letters", ok, 1.0 if ok else 0.0,
+                                          "letters only" if ok else "contains digits or symbols"))
+        return checks
+
+
+def mrz_values(reading: MrzReading, today: dt.date | None = None) -> dict:
+    """Field -> normalized value from a parsed MRZ (names in MRZ form, birth date ISO)."""
+    f = reading.fields
+    out = {Field.ID_NUMBER: normalize_id(f.document_number), Field.LAST_NAME: f.surname.replace("<", " "),
+           Field.FIRST_NAME: f.given_names}
+    d = expand_date(f.birth_date, expiry=False, today=today)
+    if d is not None:
+        out[Field.DATE_OF_BIRTH] = d.isoformat()
+    return {k: v for k, v in out.items() if v}
+
+
+def barcode_values(data: AamvaData) -> dict:
+    """Field -> normalized value from an AAMVA payload."""
+    out = {Field.ID_NUMBER: normalize_id(data.customer_id), Field.LAST_NAME: normalize_name(data.family_name),
+           Field.FIRST_NAME: normalize_name(" ".join(p for p in (data.first_name, data.middle_name) if p))}
+    if data.birth_date is not None:
+        out[Field.DATE_OF_BIRTH] = data.birth_date.isoformat()
+    return {k: v for k, v in out.items() if v}
+
+
+def cross_check(ocr: dict, other: dict, source: str, cfg: ValidationConfig, *, mrz_names: bool) -> list[CheckResult]:
+    """Compare OCR'd fields with the same fields from ``source`` (``"mrz"`` or ``"barcode"``).
+
+    Names are compared in MRZ form when ``mrz_names`` (the MRZ drops diacritics), with a similarity
+    threshold; ID numbers and dates must be equal.
+    """
+    checks = []
+    for f, theirs in other.items():
+        mine = ocr.get(f)
+        name = f"{source}.{f.value}"
+        if mine is None:
+            continue
+        if f in (Field.FIRST_NAME, Field.LAST_NAME):
+            a, b = (mrz_form(mine), mrz_form(theirs)) if mrz_names else (mine, theirs)
+            sim = similarity(a, b)
+            ok = sim >= cfg.name_similarity
+            checks.append(CheckResult(name, ok, round(sim, 4), f"printed and {source} names agree ({sim:.2f})" if ok
+                                      else f"printed and {source} names differ (similarity {sim:.2f})"))
+        else:
+            ok = mine == theirs
+            checks.append(CheckResult(name, ok, 1.0 if ok else 0.0,
+                                      f"printed and {source} values agree" if ok else f"printed and {source} values differ"))
+    return checks
+
+
+def mrz_checks(reading: MrzReading, today: dt.date | None = None) -> list[CheckResult]:
+    """The MRZ's own checks: every check digit, and the expiry date."""
+    bad = [c.name for c in reading.fields.checks if not c.valid]
+    checks = [CheckResult("mrz.check_digits", not bad, 1.0 if not bad else 0.0,
+                          "every check digit verifies" if not bad else "check digit fails: " + ", ".join(bad))]
+    exp = expand_date(reading.fields.expiry_date, expiry=True, today=today)
+    if exp is not None:
+        ok = exp >= (today or dt.date.today())
+        checks.append(CheckResult("document.not_expired", ok, 1.0 if ok else 0.0,
+                                  "expiry date not passed" if ok else "document expired"))
+    return checks
