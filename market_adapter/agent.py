@@ -1,4 +1,8 @@
-"""One pass over an offering's pending orders: decide with the gate, approve or reject in Waldur, seal what is handed on."""
+"""One pass over an offering's pending orders: decide with the gate, approve, reject or hold in Waldur, seal what is handed on.
+
+Rejections carry the reason as Waldur's ``provider_rejection_comment``; held orders get it as the
+order's provider message, so the buyer sees why in both cases.
+"""
 
 from __future__ import annotations
 
@@ -81,6 +85,11 @@ class OrderAgent:
                     self.waldur.approve(facts.order_uuid)
                 elif decision.verdict is Verdict.REJECT:
                     self.waldur.reject(facts.order_uuid, f"VEID: {decision.reason}")
+                else:
+                    # Held: tell the buyer why through the order's provider message (once per reason).
+                    message = f"VEID: order held: {decision.reason}"
+                    if getattr(order, "provider_message", None) != message:
+                        self.waldur.set_provider_message(facts.order_uuid, message)
                 outcomes.append(OrderOutcome(facts.order_uuid, decision, decision.verdict is not Verdict.PENDING, "", sealed))
             except (AdapterError, OSError) as exc:
                 log.warning("order %s: %s failed: %s", facts.order_uuid, decision.verdict.value, exc)

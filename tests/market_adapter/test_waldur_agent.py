@@ -65,13 +65,17 @@ def test_unverified_buyers_rejected_with_reason_verified_accepted_and_sealed(wor
         assert outcomes[rejected].decision.verdict is Verdict.REJECT and outcomes[rejected].applied
     assert waldur.state(newcomer) == OrderState.PENDING_PROVIDER
     assert outcomes[newcomer].decision.verdict is Verdict.PENDING
+    held = waldur.orders[uuid.UUID(newcomer).hex].provider_message
+    assert held == "VEID: order held: buyer has no on-chain score yet (verification pending)"
     # The accepted order's details are sealed to the provider's key only.
     sealed = (tmp_path / "outbox" / f"{good}.ven").read_bytes()
     details = json.loads(open_envelope(sealed, provider_x))
     assert details == {"order_uuid": good, "offering_uuid": off, "buyer_address": world.buyer.address,
                        "attributes": {"gpu": "h100"}}
-    # A second pass sees only the held order.
+    # A second pass sees only the held order, and does not repeat the same message.
+    posts = sum(1 for method, path in waldur.requests if method == "POST" and path.endswith("set_provider_info/"))
     assert [o.order_uuid for o in agent.run_offering(off)] == [newcomer]
+    assert posts == sum(1 for m, p in waldur.requests if m == "POST" and p.endswith("set_provider_info/")) == 1
 
 
 def test_delivery_sealed_to_customer_key(world, waldur, tmp_path):
