@@ -12,7 +12,7 @@ import zxingcpp
 from PIL import Image
 
 from training.synth_layout import TITLES, FieldText, Item, Page, Style, format_date, random_style
-from training.synth_text import BoxT, FontRef, WordBox, fit_size, font_path
+from training.synth_text import BoxT, FontRef, WordBox, fit_size, font_path, text_width
 
 ID1_SIZE = (1012, 638)  # ID-1 card, about 300 dpi
 TD3_SIZE = (1250, 880)  # passport data page (125 x 88 mm), about 254 dpi
@@ -79,14 +79,14 @@ def _header(page: Page, title: str, subtitle: str, height: float, margin: float)
     order = [(subtitle, small), (title, big)] if rng.random() < 0.5 else [(title, big), (subtitle, small)]
     y = height * 0.08
     for text, font in order:
-        from training.synth_text import text_width
         x = (page.width - text_width(font, text)) / 2 if centred else margin
         page.text(x, y, text, font, colour)
         y += page.layer.line_height(font) + height * 0.04
 
 
-def _portrait_and_region(page: Page, content: DocContent, top: float, bottom: float, margin: float,
+def _portrait_and_region(page: Page, top: float, bottom: float, margin: float,
                          width_frac: float) -> tuple[BoxT, BoxT]:
+    """A portrait box (3:4-ish, left or right) between ``top`` and ``bottom``, and the field region beside it."""
     rng = page.rng
     pw = page.width * width_frac
     ph = min(bottom - top, pw * 1.3)
@@ -141,7 +141,7 @@ def _td1(content: DocContent, rng: np.random.Generator, fonts_dir: Path) -> Rend
     mrz_top = h * 0.72
     if rng.random() < 0.6:
         page.band((0, mrz_top - m * 0.3, w, h), (255, 255, 255), int(rng.integers(90, 200)))
-    pbox, region = _portrait_and_region(page, content, head + m * 0.5, mrz_top - m * 0.6, m,
+    pbox, region = _portrait_and_region(page, head + m * 0.5, mrz_top - m * 0.6, m,
                                         float(rng.uniform(0.24, 0.29)))
     _finish_portrait(page, content, pbox, region)
     date = lambda d: format_date(d, style.date_style)  # noqa: E731
@@ -170,7 +170,7 @@ def _td3(content: DocContent, rng: np.random.Generator, fonts_dir: Path) -> Rend
     _header(page, TITLES["passport"][content.language], content.state_name, head, m)
     mrz_top = h * 0.8
     page.band((0, mrz_top - m * 0.3, w, h), (255, 255, 255), int(rng.integers(120, 220)))
-    pbox, region = _portrait_and_region(page, content, head + m * 0.6, mrz_top - m * 0.8, m,
+    pbox, region = _portrait_and_region(page, head + m * 0.6, mrz_top - m * 0.8, m,
                                         float(rng.uniform(0.24, 0.28)))
     _finish_portrait(page, content, pbox, region)
     date = lambda d: format_date(d, style.date_style)  # noqa: E731
@@ -213,7 +213,7 @@ def _dl_front(content: DocContent, rng: np.random.Generator, fonts_dir: Path) ->
     head = h * float(rng.uniform(0.14, 0.19))
     title = str(rng.choice(["DRIVER LICENSE", "DRIVER'S LICENSE", "DRIVER LICENCE"]))
     _header(page, content.state_name, f"{title} USA", head, m)
-    pbox, region = _portrait_and_region(page, content, head + m * 0.5, h - m, m, float(rng.uniform(0.26, 0.31)))
+    pbox, region = _portrait_and_region(page, head + m * 0.5, h - m, m, float(rng.uniform(0.26, 0.31)))
     _finish_portrait(page, content, pbox, region)
     k = int(rng.integers(0, 3))
     lab = lambda key: DL_LABELS[key][k]  # noqa: E731
