@@ -45,7 +45,7 @@ class EnsembleConfig:
     mlp_learning_rate: float = 0.01
     mlp_l2: float = 1e-4
     stack_folds: int = 5
-    calibration: Literal["isotonic", "platt"] = "isotonic"
+    calibration: Literal["isotonic", "platt"] = "platt"
     seed: int = 0
 
 

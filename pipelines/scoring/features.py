@@ -3,9 +3,13 @@
 Every feature lies in ``[0, 1]`` and has a direction (``+1``: more of it can only raise the
 score, ``-1``: can only lower it). The ensemble is trained under these constraints, which is
 what makes "adding a verified scope never lowers the score" a property of the model rather
-than a hope. To keep that true when a scope is added, a missing scope fills each of its
-detail features with the *worst* value of its direction (0 for ``+1``, 1 for ``-1``) and sets
-its ``<scope>_missing`` indicator (direction ``-1``) to 1.
+than a hope. To keep that true when a scope is added, a missing scope sets its
+``<scope>_missing`` indicator (direction ``-1``) to 1 and fills each detail feature with the
+worst value that a *verified* form of the scope can have (:func:`scope_is_verified`): the
+worst end of the feature's range (0 for ``+1``, 1 for ``-1``) unless verification bounds it,
+e.g. a verified document has ``tamper < 0.5`` so a missing one fills ``document_tamper = 0.5``.
+Filling with the worst of *all* forms would tie "not attempted" to "forged", which the
+monotone trees can then only score as low as a forgery.
 
 Cross-checks that may be absent for a document family (MRZ on a licence, barcode on a
 passport) are ordinal: pass 1, absent 0.5, fail 0. Country agreements are ordinal the same
@@ -117,8 +121,15 @@ def _fill(f: FeatureSpec) -> float:
     return 1.0 if f.direction < 0 else 0.0
 
 
-#: Values of every feature when its scope is missing: worst end of each detail's direction.
-MISSING_FILL: dict[str, float] = {f.name: _fill(f) for f in FEATURES}
+#: Bounds that verification puts on details (see :func:`scope_is_verified`): the worst verified value.
+_VERIFIED_BOUND = {
+    "document_tamper": 0.5, "document_expired": 0.0, "document_mrz_check": 0.5, "document_barcode_agreement": 0.5,
+    "provenance_signed": 1.0, "provenance_screen_replay": 0.5, "provenance_print_attack": 0.5,
+    "selfie_match": 1.0, "liveness_passed": 1.0,
+}
+
+#: Values of every feature when its scope is missing: the worst value a verified form can have.
+MISSING_FILL: dict[str, float] = {f.name: _VERIFIED_BOUND.get(f.name, _fill(f)) for f in FEATURES}
 
 
 def build_features(ev: Evidence) -> FeatureVector:
@@ -185,18 +196,33 @@ BASELINE_WEIGHTS = {"document": 30, "face_video": 25, "selfie": 20, "biometric":
 
 def verified_scopes(ev: Evidence) -> dict[str, bool]:
     """Whether each of the reference design's scopes counts as verified (pass/fail, no nuance)."""
-    doc = ev.document
-    return {
-        "document": doc is not None and doc.mrz_check_digits_ok is not False and doc.barcode_agreement is not False
-        and not doc.expired and doc.tamper_score < 0.5,
-        "face_video": ev.liveness is not None and ev.liveness.passed and ev.liveness.video,
-        "selfie": ev.selfie is not None and ev.selfie.match,
-        "biometric": ev.biometric is not None and ev.biometric.verified,
-        "domain": ev.domain is not None and ev.domain.verified,
-        "email": ev.email is not None and ev.email.verified,
-        "sms": ev.sms is not None and ev.sms.verified,
-        "sso": ev.sso is not None and ev.sso.verified,
-    }
+    flags = {s: scope_is_verified(ev, s) for s in ("document", "selfie", "biometric", "domain", "email", "sms", "sso")}
+    flags["face_video"] = scope_is_verified(ev, "liveness") and ev.liveness is not None and ev.liveness.video
+    return flags
+
+
+def scope_is_verified(ev: Evidence, scope: str) -> bool:
+    """Whether ``scope`` is present and verified; adding such a scope never lowers the score.
+
+    Email, SMS, SSO, domain and biometric: their ``verified`` flag. Document: no failed MRZ or
+    barcode cross-check, not expired, ``tamper_score < 0.5``. Selfie: ``match``. Liveness:
+    ``passed``. Provenance: signed, replay and print-attack scores below 0.5.
+    """
+    item = getattr(ev, scope)
+    if item is None:
+        return False
+    if scope == "document":
+        return (item.mrz_check_digits_ok is not False and item.barcode_agreement is not False
+                and not item.expired and item.tamper_score < 0.5)
+    if scope == "selfie":
+        return item.match
+    if scope == "liveness":
+        return item.passed
+    if scope == "provenance":
+        return item.capture_signed and item.screen_replay_score < 0.5 and item.print_attack_score < 0.5
+    if scope == "metadata":
+        return False
+    return bool(item.verified)
 
 
 def baseline_score(ev: Evidence) -> float:
