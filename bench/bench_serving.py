@@ -67,6 +67,18 @@ def _tree_memory(root: int) -> list[tuple[int, str, float]]:
     return out
 
 
+def _tree_cpu(root: int) -> float:
+    """CPU seconds (user + system, including reaped children such as Tesseract) of ``root``'s process tree."""
+    total = 0.0
+    for pid, _, _ in _tree_memory(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _setup(root: Path):
     from attest.keys import AccountKey, Ed25519Key
     from pipelines.provenance.registry import ApprovedClient, JsonFileClientRegistry
@@ -145,12 +157,13 @@ def main() -> int:
                 lat.append(time.perf_counter() - t)
                 codes.append(r.status_code)
 
-            t0 = time.perf_counter()
+            cpu0, t0 = _tree_cpu(proc.pid), time.perf_counter()
             with ThreadPoolExecutor(level) as pool:
                 list(pool.map(one, envs))
             wall = time.perf_counter() - t0
+            cpu = (_tree_cpu(proc.pid) - cpu0) / len(envs)
             rows.append((level, (statistics.median(lat), _pct(lat, 0.95), sum(c == 200 for c in codes) / wall,
-                                 sum(c != 200 for c in codes), len(codes))))
+                                 sum(c != 200 for c in codes), len(codes), cpu)))
 
         burst = 4 * cfg.max_concurrency
         envs = [envelope() for _ in range(burst)]
@@ -196,12 +209,14 @@ def main() -> int:
 
     print(f"veid serve: workers {cfg.workers}, api_threads {cfg.api_threads}, max_concurrency {cfg.max_concurrency}, "
           f"{os.cpu_count()} CPUs; ready after {startup:.1f} s (model loading included)")
-    print(f"{'concurrency':>11} {'p50 s':>8} {'p95 s':>8} {'verif/s':>8} {'errors':>7} {'requests':>8}")
+    load = os.getloadavg()[0]
+    print(f"machine load average (1 min) at the end: {load:.1f} on {os.cpu_count()} CPUs (other jobs share them)")
+    print(f"{'concurrency':>11} {'p50 s':>8} {'p95 s':>8} {'verif/s':>8} {'errors':>7} {'requests':>8} {'CPU s/verif':>12}")
     for level, r in rows:
         if r is None:
             print(f"{level:>11} {'skipped (time budget)':>40}")
         else:
-            print(f"{level:>11} {r[0]:>8.2f} {r[1]:>8.2f} {r[2]:>8.3f} {r[3]:>7d} {r[4]:>8d}")
+            print(f"{level:>11} {r[0]:>8.2f} {r[1]:>8.2f} {r[2]:>8.3f} {r[3]:>7d} {r[4]:>8d} {r[5]:>12.2f}")
     if overload:
         burst, n503, p50, mx, ok, codes, alive, after, after_s = overload
         print(f"overload x4: {burst} simultaneous -> {n503} x 503 (p50 {p50 * 1000:.0f} ms, max {mx * 1000:.0f} ms), "

@@ -1,8 +1,8 @@
 """Document photo -> DocumentEvidence, checks and read fields, through whichever document pipeline is installed.
 
-The full pipeline (``pipelines.document``: CRAFT + field U-Net + OCR + MRZ/barcode cross-checks)
-is used when its entry point ``verify_document`` exists; until then :class:`MrzDocumentStage`
-reads the machine-readable zone only (Tesseract, check digits), which covers TD1 cards and
+The full pipeline (``pipelines.document.pipeline``: orientation, perspective, CRAFT + field U-Net
++ OCR, MRZ/barcode cross-checks; adapter in :mod:`serving.document_full`) is used when it is
+installed; otherwise :class:`MrzDocumentStage` reads the machine-readable zone only (Tesseract, check digits), which covers TD1 cards and
 TD3 passports but not driver licences, and reports no per-field OCR confidence beyond the
 check-digit-verified fields.
 """
@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -106,17 +107,22 @@ class MrzDocumentStage:
         return DocumentStageResult(evidence, checks, fields, self.models, self.source)
 
 
-def load_document_stage() -> DocumentStage:
-    """The full document pipeline when ``pipelines.document`` provides ``verify_document``, else the MRZ-only stage."""
-    for module_name in ("pipelines.document.verify", "pipelines.document.pipeline"):
+def load_document_stage(params: str | Path, face_detector=None) -> DocumentStage:
+    """The full document pipeline when ``pipelines.document.pipeline`` provides ``verify_document``, else MRZ only.
+
+    Args:
+        params: params.yaml with the ``document_*`` sections.
+        face_detector: MTCNN instance shared with the face stage.
+    """
+    for module_name in ("pipelines.document.pipeline", "pipelines.document.verify"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name != module_name:
                 raise
             continue
-        if hasattr(module, "verify_document") and importlib.util.find_spec("serving.document_full") is not None:
-            from serving.document_full import FullDocumentStage  # adapter written against its DocumentResult
+        if hasattr(module, "verify_document"):
+            from serving.document_full import FullDocumentStage
 
-            return FullDocumentStage(module)
+            return FullDocumentStage(module, params, face_detector)
     return MrzDocumentStage()

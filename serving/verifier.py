@@ -41,6 +41,7 @@ class PipelineSettings:
     face: FaceConfig = field(default_factory=FaceConfig)
     provenance: ProvenanceConfig = field(default_factory=ProvenanceConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    params: str = str(DEFAULT_PARAMS)
 
     @property
     def tiers(self) -> TierPolicy:
@@ -50,7 +51,8 @@ class PipelineSettings:
     def from_params(cls, path: str | Path = DEFAULT_PARAMS) -> "PipelineSettings":
         """Read the ``serving``, ``face``, ``provenance`` and ``scorer.scoring`` sections."""
         return cls(load_section(path, "serving", ServingConfig), load_section(path, "face", FaceConfig),
-                   load_section(path, "provenance", ProvenanceConfig), load_section(path, "scorer.scoring", ScoringConfig))
+                   load_section(path, "provenance", ProvenanceConfig), load_section(path, "scorer.scoring", ScoringConfig),
+                   str(path))
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,9 @@ class IdentityVerifier:
             why = str(exc)
             _LOG.warning("face stage unavailable, selfies will not be compared: %s", why)
         scorer = load_scorer(settings.scoring, settings.serving.baseline_when_no_scorer)
-        verifier = cls(settings, face, load_document_stage(), scorer, PresentationAttackSignals(settings.face.liveness))
+        # The document stage gets its own MTCNN: it runs in another thread beside the face stage.
+        document = load_document_stage(settings.params)
+        verifier = cls(settings, face, document, scorer, PresentationAttackSignals(settings.face.liveness))
         verifier.face_unavailable_reason = why
         return verifier
 
