@@ -25,15 +25,18 @@ class WordBoxConfig:
         affinity_low: affinity score above which a pixel links two characters.
         region_peak: a component is kept only if its highest region score exceeds this.
         min_area: smallest component kept, in map pixels.
-        expand: the fitted rectangle grows by ``expand * its short side`` on every side
-            (the thresholded core of a Gaussian is smaller than the character box).
+        expand: the fitted rectangle grows by ``expand * its height`` at the top and at the
+            bottom (the thresholded core of a Gaussian is smaller than the character box).
+        expand_x: ... and by ``expand_x * its height`` at the left and right ends. Heights are
+            measured along the rectangle side closer to vertical (text is upright here).
     """
 
     region_low: float = 0.3
     affinity_low: float = 0.3
     region_peak: float = 0.7
     min_area: int = 4
-    expand: float = 0.2
+    expand: float = 0.25
+    expand_x: float = 0.08
 
 
 def order_clockwise(points: np.ndarray) -> np.ndarray:
@@ -46,7 +49,7 @@ def order_clockwise(points: np.ndarray) -> np.ndarray:
     return np.roll(pts, -start, axis=0)
 
 
-def _rect_quad(ys: np.ndarray, xs: np.ndarray, expand: float) -> np.ndarray:
+def _rect_quad(ys: np.ndarray, xs: np.ndarray, expand: float, expand_x: float) -> np.ndarray:
     """Minimum-area rectangle of pixel set (row, col indices) as 4 corners in map pixels."""
     import cv2
 
@@ -54,8 +57,13 @@ def _rect_quad(ys: np.ndarray, xs: np.ndarray, expand: float) -> np.ndarray:
     pts = np.stack([xs + 0.5, ys + 0.5], axis=1).astype(np.float32)
     (cx, cy), (w, h), angle = cv2.minAreaRect(pts)
     w, h = w + 1.0, h + 1.0
-    grow = 2.0 * expand * min(w, h)
-    w, h = w + grow, h + grow
+    # Grow by a fraction of the text *height*: the rectangle side closer to vertical
+    # (not the shorter side, which for a lone "/" or "1" is its width).
+    theta = np.deg2rad(angle)
+    if abs(np.sin(theta)) > abs(np.cos(theta)):  # OpenCV's "w" side is the vertical one
+        w, h = w + 2.0 * expand * w, h + 2.0 * expand_x * w
+    else:
+        w, h = w + 2.0 * expand_x * h, h + 2.0 * expand * h
     box = cv2.boxPoints(((cx, cy), (w, h), angle))
     # Nearly axis-aligned: snap to the axis-aligned box (documents here are upright).
     if abs((angle % 90.0)) < 1.0 or abs((angle % 90.0) - 90.0) < 1.0:
@@ -89,7 +97,7 @@ def decode_word_boxes(maps: CraftMaps, cfg: WordBoxConfig = WordBoxConfig()) -> 
             continue
         # Keep character pixels and the links between them; isolated link blobs add nothing.
         ys, xs = np.nonzero(comp)
-        quad = _rect_quad(ys + y, xs + x, cfg.expand) * maps.scale
+        quad = _rect_quad(ys + y, xs + x, cfg.expand, cfg.expand_x) * maps.scale
         quads.append(Quad.from_array(quad))
     quads.sort(key=lambda q: (round(q.bounds().y0 / (maps.scale * 4)), q.bounds().x0))
     return quads

@@ -60,3 +60,14 @@ def test_quad_iou_and_matching_counts():
 def test_order_clockwise_from_top_left():
     pts = np.array([[10, 10], [0, 10], [0, 0], [10, 0]], float)
     assert order_clockwise(pts).tolist() == [[0, 0], [10, 0], [10, 10], [0, 10]]
+
+
+def test_a_lone_narrow_character_gets_a_box_of_text_height():
+    # a "/" between words: 4 px wide, 14 px tall cell; growth follows the text height, not the short side
+    words = [_chars(10, 10, 1, w=4, h=14)]
+    region, affinity = region_affinity_maps(words, (40, 40))
+    quads = decode_word_boxes(CraftMaps(region, affinity, scale=1.0), WordBoxConfig())
+    assert len(quads) == 1
+    b = quads[0].bounds()
+    assert 11 <= b.height <= 17 and b.width < 8
+    assert quad_iou(quads[0], Quad.from_box(Box(10, 10, 14, 24))) >= 0.5
