@@ -273,12 +273,13 @@ def _field_options(line: str, start: int, end: int, max_subs: int) -> list[tuple
     field, printed = line[start:end], line[end]
     if not printed.isdigit() or _check(field) == printed:
         return [(field, 0)]
-    # numbers are mostly digits after a letter prefix: try every look-alike after the first letters as a digit
-    head = len(field) - len(field.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    head = min(head, 2)
-    digits = field[:head] + "".join(_TO_DIGIT.get(c, c) for c in field[head:])
-    if digits != field and _check(digits) == printed:
-        return [(digits, sum(a != b for a, b in zip(digits, field)))]
+    # numbers are mostly digits after a prefix of up to two letters: read every look-alike after the
+    # prefix as a digit (at most three candidates, one per prefix length)
+    letters = len(field) - len(field.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    for head in sorted({min(letters, 2), min(letters, 1), 0}, reverse=True):
+        digits = field[:head] + "".join(_TO_DIGIT.get(c, c) for c in field[head:])
+        if digits != field and _check(digits) == printed:
+            return [(digits, sum(a != b for a, b in zip(digits, field)))]
     swaps = {**_TO_DIGIT, **_TO_LETTER}
     candidates = [i for i, c in enumerate(field) if c in swaps]
     for k in range(1, max_subs + 1):
@@ -303,7 +304,7 @@ def _check(data: str) -> str:
         return "?"
 
 
-def repair(raw_lines: list[str], layout: MrzLayout | None = None, *, max_subs: int = 4) -> MrzReading | None:
+def repair(raw_lines: list[str], layout: MrzLayout | None = None, *, max_subs: int = 0) -> MrzReading | None:
     """Turn OCR'd lines into the most plausible MRZ: fit lengths, fix character classes, use check digits.
 
     Args:

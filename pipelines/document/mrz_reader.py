@@ -25,7 +25,10 @@ class MrzReaderConfig:
         char_height: character height, pixels, that crops are rescaled to before OCR.
         close_width: horizontal gap, as a fraction of ``work_size``, bridged to join characters into lines.
         max_groups: most candidate line groups sent to OCR per orientation.
-        max_subs: most look-alike substitutions tried per alphanumeric field.
+        max_subs: most blind look-alike substitutions tried per alphanumeric field (0: only values some OCR
+            read produced, plus the all-digits reading of a number). Each blind swap that makes a check digit
+            verify has a 1 in 10 chance of being wrong, and the composite digit does not guard the document
+            number (same weights), so the default is 0.
         binarize_variants: also try Otsu and adaptive binarization when the plain read fails.
         min_chevrons: fewest filler chevrons a line group must show to be read as an MRZ.
         max_calls: most Tesseract calls per image (bounds the worst-case time).
@@ -39,7 +42,7 @@ class MrzReaderConfig:
     char_height: int = 34
     close_width: float = 0.028
     max_groups: int = 3
-    max_subs: int = 4
+    max_subs: int = 0
     binarize_variants: bool = True
     try_rotations: bool = True
     max_calls: int = 24

@@ -1,0 +1,243 @@
+"""Benchmark of the document pipeline: real MRZ specimens against PassportEye, PDF417 payloads, synthetic test split.
+
+Run: ``.venv/bin/python -m bench.bench_document [--only mrz,pdf417,synth] [--limit N]``. Three tables:
+
+1. MRZ on ``../shared/data/mrz-passporteye/testdata`` (34 specimen images): how many are read with
+   every check digit valid, and the median time per image, for VEID's ``MrzReader`` and for the
+   PassportEye package (``passporteye.read_mrz``) run in the same process tree on the same images.
+   PassportEye lives in its own venv (``.venv-peer``, its pins differ from ours) and runs through
+   a subprocess that times each image itself (process start and imports are not counted). Both
+   use the system Tesseract with the same environment. The 4 ``tests_data`` fixtures are listed too.
+2. PDF417 on ``../shared/data/pdf417-zxing``: payloads decoded exactly (bytes or UTF-8 text equal to
+   the expected file), per folder; structured-append groups (``NN-MM`` images) are concatenated in order.
+3. ``verify_document`` on the synthetic generator's ``test`` split (held-out identities): orientation
+   accuracy, exact-match accuracy per field, character error rate, p50/p95 latency with models loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data"
+PEER_PY = REPO / ".venv-peer" / "bin" / "python"
+
+_PEER_SCRIPT = r"""
+import json, sys, time
+from passporteye import read_mrz
+for path in sys.argv[1:]:
+    t = time.perf_counter()
+    try:
+        mrz = read_mrz(path)
+        valid = bool(mrz is not None and mrz.valid)
+        score = None if mrz is None else mrz.valid_score
+    except Exception as exc:  # report, never stop the run
+        valid, score = False, f"error: {exc}"
+    print(json.dumps({"file": path, "valid": valid, "score": score, "s": time.perf_counter() - t}), flush=True)
+"""
+
+
+def _mrz_files() -> tuple[list[Path], list[Path]]:
+    root = DATA / "mrz-passporteye"
+    return sorted((root / "testdata").iterdir()), sorted((root / "tests_data").iterdir())
+
+
+def bench_mrz() -> None:
+    import cv2
+
+    from pipelines.document.mrz_reader import MrzReader
+
+    testdata, fixtures = _mrz_files()
+    reader = MrzReader()
+    ours = {}
+    for path in testdata + fixtures:
+        rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        t = time.perf_counter()
+        det = reader(rgb)
+        ours[path] = (det is not None and det.reading.valid, time.perf_counter() - t,
+                      None if det is None else det.reading.corrections)
+    peer: dict[Path, tuple[bool, float]] = {}
+    peer_note = ""
+    if PEER_PY.exists():
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+            f.write(_PEER_SCRIPT)
+        try:
+            out = subprocess.run([str(PEER_PY), f.name, *map(str, testdata + fixtures)], capture_output=True,
+                                 text=True, timeout=1800, env=dict(os.environ))
+            for line in out.stdout.splitlines():
+                rec = json.loads(line)
+                peer[Path(rec["file"])] = (rec["valid"], rec["s"])
+            if out.returncode:
+                peer_note = f"(PassportEye exited {out.returncode}: {out.stderr.strip()[-200:]})"
+        finally:
+            os.unlink(f.name)
+    else:
+        peer_note = f"(PassportEye not measured: {PEER_PY} missing; `python3.11 -m venv .venv-peer && .venv-peer/bin/pip install PassportEye==2.2.2`)"
+
+    print("\nMRZ read with every check digit valid (../shared/data/mrz-passporteye)")
+    print(f"{'image':<24} {'VEID':>6} {'ms':>7} {'fix':>4} | {'PassportEye':>11} {'ms':>7}")
+    for path in testdata + fixtures:
+        v, s, fix = ours[path]
+        pv, ps = peer.get(path, (None, float("nan")))
+        print(f"{path.parent.name[:5] + '/' + path.name:<24} {str(v):>6} {s * 1e3:7.0f} {'' if fix is None else fix:>4} | "
+              f"{'' if pv is None else str(pv):>11} {ps * 1e3:7.0f}")
+    n = len(testdata)
+    ov = sum(ours[p][0] for p in testdata)
+    om = statistics.median(ours[p][1] for p in testdata)
+    print(f"\n{'':<28}{'valid':>10} {'median s/img':>13} {'mean s/img':>11}")
+    print(f"{'VEID MrzReader':<28}{ov:>6}/{n:<3} {om:13.3f} {statistics.mean(ours[p][1] for p in testdata):11.3f}")
+    if peer:
+        pv = sum(peer[p][0] for p in testdata if p in peer)
+        pm = statistics.median(peer[p][1] for p in testdata if p in peer)
+        print(f"{'PassportEye 2.2.2':<28}{pv:>6}/{n:<3} {pm:13.3f} {statistics.mean(peer[p][1] for p in testdata if p in peer):11.3f}")
+        print(f"speed ratio (PassportEye median / VEID median): {pm / om:.1f}x")
+    fixtures_ok = sum(ours[p][0] for p in fixtures)
+    print(f"tests_data fixtures valid (VEID): {fixtures_ok}/{len(fixtures)}  {peer_note}")
+
+
+def _expected(folder: Path, stem: str) -> bytes | None:
+    for ext in (".txt", ".bin"):
+        if (folder / f"{stem}{ext}").exists():
+            return (folder / f"{stem}{ext}").read_bytes()
+    return None
+
+
+def bench_pdf417() -> None:
+    from pipelines.document.barcode import BarcodeFormat, BarcodeReader
+    from pipelines.document.image_io import ImageLimits, decode_image
+
+    reader = BarcodeReader()
+    limits = ImageLimits(min_side=1)
+    print("\nPDF417 payloads decoded exactly (../shared/data/pdf417-zxing)")
+    print(f"{'folder':<10} {'exact':>6} {'payloads':>9} {'median ms':>10}")
+    for folder in sorted(p for p in (DATA / "pdf417-zxing").iterdir() if p.is_dir()):
+        images = sorted(p for p in folder.iterdir() if p.suffix in (".png", ".webp", ".jpg"))
+        groups: dict[str, list[Path]] = {}
+        for img in images:
+            groups.setdefault(img.stem.split("-")[0] if "-" in img.stem and folder.name == "pdf417-4" else img.stem,
+                              []).append(img)
+        ok, times = 0, []
+        for stem, imgs in groups.items():
+            expected = _expected(folder, stem)
+            parts_b, parts_t = [], []
+            for img in imgs:
+                rgb = decode_image(img, limits)
+                t = time.perf_counter()
+                found = [b for b in reader(rgb) if b.format is BarcodeFormat.PDF417]
+                times.append(time.perf_counter() - t)
+                found.sort(key=lambda b: (round(b.quad.bounds().y0 / 50), b.quad.bounds().x0) if b.quad else (0, 0))
+                parts_b += [b.payload for b in found]
+                parts_t += [b.text for b in found]
+            got_b, got_t = b"".join(parts_b), "".join(parts_t)
+            ok += expected is not None and (expected == got_b or expected == got_t.encode("utf-8")
+                                            or expected.rstrip(b"\n") == got_t.encode("utf-8"))
+        print(f"{folder.name:<10} {ok:>6} {len(groups):>9} {statistics.median(times) * 1e3:10.1f}")
+
+
+def bench_synth(limit: int | None, synth_dir: Path) -> None:
+    import numpy as np
+
+    from pipelines.document.pipeline import DocumentStages, load_config, verify_document
+    from pipelines.document.validation import mrz_form, normalize_id, normalize_name, similarity
+    from veid.errors import ModelError, VeidError
+    from veid.types import Field
+
+    manifest = synth_dir / "manifest.jsonl"
+    if not manifest.exists():
+        print(f"\nsynthetic split: {manifest} missing (run `veid synth --n 300 --seed 1 --out {synth_dir}`)")
+        return
+    records = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    test = [r for r in records if r["split"] == "test"][:limit]
+    cfg = load_config(REPO / "params.yaml")
+    try:
+        from models.registry import load_document_models
+
+        models, model_note = load_document_models(), "CRAFT+UNET loaded"
+    except ModelError as exc:
+        models, model_note = None, f"no field models ({str(exc)[:80]}): fields from MRZ/barcode only"
+    stages = DocumentStages.build(cfg, models)
+    # warm-up (TensorFlow traces MTCNN's graphs on first use): not timed
+    from pipelines.document.image_io import decode_image
+
+    verify_document(decode_image(synth_dir / test[0]["image"], cfg.input), cfg, stages)
+    lat, orient_ok, errors = [], 0, 0
+    exact = {f: 0 for f in Field}
+    folded = {f: 0 for f in Field}
+    edits, chars = 0, 0
+    per_family: dict[str, list[int]] = {}
+    for r in test:
+        rgb = decode_image(synth_dir / r["image"], cfg.input)
+        t = time.perf_counter()
+        try:
+            res = verify_document(rgb, cfg, stages)
+        except VeidError:
+            res = None
+            errors += 1
+        lat.append(time.perf_counter() - t)
+        if res is not None and res.orientation.face_found:
+            orient_ok += res.orientation.angle % 360 == r["orientation"] % 360
+        elif res is not None and r["side"] == "back":
+            orient_ok += 1 if res.barcodes else 0  # no portrait: the barcode reader handles rotation itself
+        idd = r["identity_data"]
+        truth = {
+            Field.ID_NUMBER: normalize_id(r["fields"]["id_number"]["text"] if r["fields"] else idd["id_number"]),
+            Field.LAST_NAME: normalize_name(r["fields"]["last_name"]["text"] if r["fields"] else idd["last_name"]),
+            Field.FIRST_NAME: normalize_name(r["fields"]["first_name"]["text"] if r["fields"] else idd["first_name"]),
+            Field.DATE_OF_BIRTH: (r["fields"]["date_of_birth"]["iso"] if r["fields"] else idd["date_of_birth"]),
+        }
+        fam = per_family.setdefault(f"{r['family']}/{r['side']}", [0, 0])
+        fam[1] += 4
+        for f, want in truth.items():
+            got = res.fields[f].value if res is not None and f in res.fields else ""
+            exact[f] += got == want
+            folded[f] += mrz_form(got) == mrz_form(want) if f in (Field.FIRST_NAME, Field.LAST_NAME) else got == want
+            fam[0] += got == want
+            edits += round((1 - similarity(got, want)) * max(len(got), len(want)))
+            chars += len(want)
+    n = len(test)
+    lat_ms = np.array(lat) * 1e3
+    print(f"\nverify_document on the synthetic test split ({n} documents, {synth_dir}; {model_note})")
+    print(f"{'metric':<40} {'value':>10}")
+    print(f"{'orientation accuracy':<40} {orient_ok / n:10.3f}")
+    for f in Field:
+        print(f"{'exact match ' + f.value:<40} {exact[f] / n:10.3f}")
+    for f in (Field.FIRST_NAME, Field.LAST_NAME):
+        print(f"{'match in MRZ form ' + f.value:<40} {folded[f] / n:10.3f}")
+    print(f"{'character error rate (4 fields)':<40} {edits / max(chars, 1):10.3f}")
+    print(f"{'input errors (no result)':<40} {errors:10d}")
+    print(f"{'latency p50 ms':<40} {np.percentile(lat_ms, 50):10.0f}")
+    print(f"{'latency p95 ms':<40} {np.percentile(lat_ms, 95):10.0f}")
+    for fam, (good, total) in sorted(per_family.items()):
+        print(f"{'  field accuracy ' + fam:<40} {good / total:10.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="mrz,pdf417,synth", help="comma-separated subset of mrz,pdf417,synth")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many synthetic test documents")
+    parser.add_argument("--synth-dir", default=os.environ.get("VEID_SYNTH_DIR", "/work/synth-sample"))
+    args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+    print(f"cores: {os.cpu_count()}  OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT')}")
+    if "mrz" in parts:
+        bench_mrz()
+    if "pdf417" in parts:
+        bench_pdf417()
+    if "synth" in parts:
+        bench_synth(args.limit, Path(args.synth_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
