@@ -136,3 +136,24 @@ def test_old_unscored_order_rejected_after_timeout(world, waldur, tmp_path):
     agent, _ = make_agent(world, waldur, tmp_path)
     (outcome,) = agent.run_offering(off)
     assert outcome.decision.verdict is Verdict.REJECT and waldur.state(order_uuid) == OrderState.REJECTED
+
+
+def test_slurm_usage_reported_as_component_usage(waldur):
+    from hpc_adapter.accounting import JobRecord
+    from market_adapter.usage import report_usage
+
+    res_a, res_b = str(uuid.uuid4()), str(uuid.uuid4())
+    records = [
+        JobRecord("c", "1", "prova", "COMPLETED", 3600, 2, 1_000),  # 2 billing-hours
+        JobRecord("c", "2", "prova", "COMPLETED", 1800, 1, 1_500),  # 0.5
+        JobRecord("c", "3", "prova", "FAILED", 3600, 8, 1_500),  # not counted
+        JobRecord("c", "4", "provb", "COMPLETED", 7200, 1, 5_000),  # outside the period
+        JobRecord("c", "5", "provb", "RUNNING", 60, 1, None),
+        JobRecord("c", "6", "other", "COMPLETED", 60, 1, 1_000),  # no resource
+    ]
+    client = WaldurClient(waldur.url, TOKEN)
+    totals = report_usage(client, records, {"ProvA": res_a, "provb": res_b}, 0, 2_000)
+    assert totals == {res_a: 2.5}
+    (usage,) = waldur.usages
+    assert str(usage.resource) == res_a
+    assert [(u.type_, u.amount) for u in usage.usages] == [("cpu_hour", "2.500000")]
