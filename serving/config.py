@@ -22,7 +22,7 @@ class ServingConfig:
             fixed scope weights (recorded as model ``veid-baseline-weights``) instead of refusing.
         threads: intra-op threads per worker (TensorFlow, OpenCV).
         api_threads: requests one worker runs at once (the rest of ``max_concurrency`` wait in line).
-        bento_model: BentoML model-store tag whose files override the repository's (``veid models-export``);
+        bento_model: BentoML model-store tag of the scorer to serve (``veid models-export``, e.g. ``veid-scorer:latest``);
             empty: use the repository's files.
     """
 

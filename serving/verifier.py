@@ -157,7 +157,12 @@ class IdentityVerifier:
                 raise
             why = str(exc)
             _LOG.warning("face stage unavailable, selfies will not be compared: %s", why)
-        scorer = load_scorer(settings.scoring, settings.serving.baseline_when_no_scorer)
+        scoring = settings.scoring
+        if settings.serving.bento_model:  # a scorer exported by `veid models-export`, checked against its digest
+            from serving.models_export import exported_path
+
+            scoring = replace(scoring, model_dir=str(exported_path(settings.serving.bento_model)))
+        scorer = load_scorer(scoring, settings.serving.baseline_when_no_scorer)
         # The document stage gets its own MTCNN: it runs in another thread beside the face stage.
         document = load_document_stage(settings.params)
         verifier = cls(settings, face, document, scorer, PresentationAttackSignals(settings.face.liveness))

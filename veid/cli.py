@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serving.serve_cli:serve", "Start the BentoML verification server."),
     "validator": ("serving.validator_cli:validator", "Run the validator daemon against a chain."),
     "demo": ("serving.demo_cli:demo", "Run VEID end to end on a local chain with three validators."),
+    "models-export": ("serving.models_export:models_export", "Copy registered models from MLflow into the BentoML model store."),
     "hpc": ("hpc_adapter.cli:hpc", "HPC network (SLURM): compute rewards for verified providers."),
     "market": ("market_adapter.cli:market", "Marketplace (Waldur): order gating and provider bids."),
 }
