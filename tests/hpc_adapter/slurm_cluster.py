@@ -101,7 +101,12 @@ class SlurmCluster:
             raise
 
     def stop(self) -> None:
-        """Terminate the daemons this object started (reverse order), then kill stragglers."""
+        """Cancel jobs, terminate the daemons this object started (reverse order), kill stragglers and job steps."""
+        if any(name == "slurmctld" and p.poll() is None for name, p in self._procs):
+            subprocess.run(["scancel", "--full", "--user=root"], capture_output=True, env=self.env, timeout=30)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and self._squeue_busy():
+                time.sleep(0.2)
         for name, proc in reversed(self._procs):
             if proc.poll() is None:
                 proc.terminate()
@@ -113,6 +118,27 @@ class SlurmCluster:
                 proc.kill()
                 proc.wait(timeout=5)
         self._procs.clear()
+        self._kill_orphan_steps()
+
+    def _squeue_busy(self) -> bool:
+        done = subprocess.run(["squeue", "-h"], capture_output=True, text=True, env=self.env, timeout=30)
+        return done.returncode == 0 and bool(done.stdout.strip())
+
+    def _kill_orphan_steps(self) -> None:
+        """slurmstepd daemonizes away from slurmd; kill only those working inside this cluster's directory."""
+        for proc_dir in Path("/proc").iterdir():
+            if not proc_dir.name.isdigit():
+                continue
+            try:
+                comm = (proc_dir / "comm").read_text().strip()
+                cwd = os.readlink(proc_dir / "cwd")
+            except OSError:
+                continue
+            if comm == "slurmstepd" and cwd.startswith(str(self.root)):
+                try:
+                    os.kill(int(proc_dir.name), 9)
+                except ProcessLookupError:
+                    pass
 
     # -- client helpers ------------------------------------------------------------------
     def sacctmgr(self, *args: str) -> str:
