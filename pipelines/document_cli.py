@@ -23,7 +23,7 @@ def _write_debug(out: Path, result, image) -> None:
         cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         os.replace(tmp, out / f"{name}.png")
 
-    upright = np.ascontiguousarray(rotate(image, result.orientation.angle))
+    upright = np.array(rotate(image, result.orientation.angle), copy=True)
     if result.warped is not None:
         cv2.polylines(upright, [result.warped.quad.to_array().astype(np.int32)], True, (255, 0, 0), 3)
     if result.portrait_box is not None:

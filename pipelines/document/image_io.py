@@ -70,7 +70,10 @@ def decode_image(data: bytes | str | Path, limits: ImageLimits | None = None) ->
             rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
     except InputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own guard, raised on open from the header, before any pixel is decoded
+        raise InputError(f"image declares more than the {limits.max_pixels} pixels allowed ({exc})") from exc
+    except UnidentifiedImageError as exc:
         raise InputError(f"not a decodable image: {exc}") from exc
     except (OSError, ValueError, SyntaxError) as exc:  # Pillow reports truncation and corruption this way
         raise InputError(f"image data is truncated or corrupt: {exc}") from exc

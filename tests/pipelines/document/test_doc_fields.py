@@ -1,0 +1,77 @@
+"""Field stages on known inputs: mask-to-box matching, merging in reading order, extension, OCR preprocessing.
+
+CRAFT and UNET are replaced by test doubles that return hand-made maps, so the matching logic is
+checked against exact answers independently of how well the models are trained.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.craft import CraftMaps
+from pipelines.document.fields import FieldLocator, FieldReader, OcrConfig, TextConfig, preprocess
+from veid.types import FIELD_CLASS, Field, Quad
+
+
+class _Craft:
+    def predict(self, rgb):
+        h, w = rgb.shape[:2]
+        return CraftMaps(np.zeros((h // 2, w // 2), np.float32), np.zeros((h // 2, w // 2), np.float32), 2.0, (w, h))
+
+
+class _Unet:
+    """Last name over two words on one line; ID number on another line; nothing else."""
+
+    def __init__(self, tilt: float = 0.0) -> None:
+        self.tilt = tilt
+
+    def predict(self, maps, image_rgb=None):
+        h, w = maps.shape
+        p = np.zeros((h, w, 5), np.float32)
+        p[..., 0] = 1.0
+        p[20:30, 10:90, FIELD_CLASS[Field.LAST_NAME]] = 1.0
+        p[50:60, 10:60, FIELD_CLASS[Field.ID_NUMBER]] = 1.0
+        return p
+
+
+def _decode(maps):
+    # word boxes in image pixels (maps are half resolution): "VAN" "DER BERG" on the name line, one ID word
+    return [Quad.from_array([[100, 40], [170, 40], [170, 60], [100, 60]]),
+            Quad.from_array([[24, 40], [90, 40], [90, 60], [24, 60]]),
+            Quad.from_array([[24, 100], [110, 100], [110, 120], [24, 120]]),
+            Quad.from_array([[300, 200], [340, 200], [340, 220], [300, 220]])]
+
+
+def test_boxes_matched_to_masks_merged_in_reading_order_and_extended():
+    locator = FieldLocator(TextConfig(extend_x=0.5, extend_y=0.25), _Craft(), _Unet(), _decode)
+    layout = locator(np.full((240, 400, 3), 255, np.uint8))
+    assert set(layout.fields) == {Field.LAST_NAME, Field.ID_NUMBER}
+    name = layout.fields[Field.LAST_NAME]
+    assert [p.quad.bounds().x0 for p in name.parts] == [24, 100]  # reading order, left to right
+    # union 24..170 x 40..60, extended by 0.5*20 = 10 px sideways and 0.25*20 = 5 px up/down
+    assert name.box.to_list() == [14.0, 35.0, 180.0, 65.0]
+    assert layout.fields[Field.ID_NUMBER].box.to_list() == [14.0, 95.0, 120.0, 125.0]
+    assert len(layout.words) == 4 and layout.level_angle == 0.0
+    cx, cy = layout.words[3].centre_ratio
+    assert (round(cx, 3), round(cy, 3)) == (0.8, 0.875)  # centre as a fraction of width and height
+
+
+def test_preprocess_scales_and_binarizes():
+    crop = np.full((20, 100, 3), 200, np.uint8)
+    crop[5:15, 10:90] = 30
+    out = preprocess(crop, OcrConfig(target_height=40, binarize="otsu", denoise="none"))
+    assert out.shape == (40 + 16, 200 + 16)
+    assert set(np.unique(out)) <= {0, 255}
+
+
+def test_field_reader_reads_a_rendered_word():
+    import cv2
+
+    from pipelines.document.fields import FieldBox, FieldLayout
+    from veid.types import Box
+
+    img = np.full((80, 400, 3), 255, np.uint8)
+    cv2.putText(img, "L898902C3", (10, 55), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 2)
+    layout = FieldLayout((), {Field.ID_NUMBER: FieldBox(Field.ID_NUMBER, Box(0, 10, 260, 70), (), 1.0)})
+    out = FieldReader(OcrConfig())(img, layout)
+    assert out[Field.ID_NUMBER].text == "L898902C3"

@@ -1,0 +1,80 @@
+"""Face-based orientation and perspective: a card turned by 90 degrees comes back upright, its outline is found."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from pipelines.document.orientation import FaceOrientation, rotate
+from pipelines.document.perspective import DocumentWarper, order_corners
+
+
+def _card(shared_data) -> np.ndarray:
+    """A 640x404 ID-1-shaped card: a real portrait on the left, dark text lines on the right."""
+    face = cv2.cvtColor(cv2.imread(str(sorted((shared_data / "faces").glob("*.jpg"))[0])), cv2.COLOR_BGR2RGB)
+    card = np.full((404, 640, 3), 235, np.uint8)
+    card[:, :, 2] = 225
+    h, w = face.shape[:2]
+    s = 260 / h
+    face = cv2.resize(face, (int(w * s), 260))[:, : 200]
+    card[70:330, 30:30 + face.shape[1]] = face
+    for i, text in enumerate(["SURNAME", "DOE", "GIVEN NAMES", "JANE", "12 03 1985"]):
+        cv2.putText(card, text, (270, 90 + 50 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (20, 20, 20), 2)
+    return card
+
+
+def _scene(card: np.ndarray, angle: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The card on a coloured background with a mild perspective; returns the photo and the true corners."""
+    bg = np.zeros((720, 960, 3), np.uint8)
+    bg[:] = (40, 140, 120)
+    h, w = card.shape[:2]
+    dst = np.float32([[170, 150], [800, 170], [790, 575], [180, 560]])
+    m = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), dst)
+    warped = cv2.warpPerspective(card, m, (960, 720))
+    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, (960, 720)) > 0
+    bg[mask] = warped[mask]
+    # turn the whole photo clockwise by `angle` (what a capture at that rotation gives)
+    photo = np.ascontiguousarray(np.rot90(bg, k=-(angle // 90)))
+    return photo, dst
+
+
+@pytest.fixture(scope="module")
+def orienter() -> FaceOrientation:
+    return FaceOrientation()
+
+
+@pytest.mark.parametrize("angle", [0, 90, 180, 270])
+def test_turned_card_comes_back_upright(shared_data, orienter, angle):
+    photo, _ = _scene(_card(shared_data), angle)
+    result = orienter(photo)
+    assert result.face_found
+    assert result.angle == angle
+    upright = rotate(photo, result.angle)
+    assert upright.shape == (720, 960, 3)
+
+
+def test_no_face_is_reported_not_guessed(orienter):
+    blank = np.full((400, 640, 3), 240, np.uint8)
+    result = orienter(blank)
+    assert not result.face_found and result.confidence == 0.0
+
+
+def test_outline_found_and_warped_to_card_size(shared_data):
+    photo, truth = _scene(_card(shared_data))
+    warped = DocumentWarper()(photo)
+    found = warped.quad.to_array()
+    assert np.abs(found - truth).max() < 12  # pixels
+    assert warped.is_card and warped.image.shape == (638, 1012, 3)
+    assert not warped.whole_frame
+
+
+def test_order_corners_is_clockwise_from_top_left():
+    pts = np.float32([[100, 90], [10, 10], [10, 90], [100, 10]])
+    assert order_corners(pts).tolist() == [[10, 10], [100, 10], [100, 90], [10, 90]]
+
+
+def test_rotate_undoes_a_clockwise_turn():
+    img = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    turned = np.rot90(img, k=-1)  # clockwise 90
+    assert np.array_equal(rotate(turned, 90), img)

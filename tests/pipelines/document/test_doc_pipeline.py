@@ -1,0 +1,63 @@
+"""verify_document and `veid document` end to end on the ICAO specimen passport (real scan)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from pipelines.document.pipeline import DocumentConfig, DocumentStages, load_config, verify_document
+from veid.types import Field
+
+
+@pytest.fixture(scope="module")
+def stages():
+    return DocumentStages.build(DocumentConfig(), None)
+
+
+def test_specimen_passport_reads_and_checks(shared_data, stages):
+    path = shared_data / "mrz-passporteye" / "tests_data" / "passport-td3.png"
+    res = verify_document(path, DocumentConfig(), stages, today=dt.date(2026, 11, 28))
+    assert res.orientation.face_found and res.orientation.angle == 0
+    assert res.mrz is not None and res.mrz.valid
+    assert res.family is not None and res.family.value == "passport_td3"
+    assert res.fields[Field.ID_NUMBER].value == "L898902C3"
+    assert res.fields[Field.DATE_OF_BIRTH].value == "1974-08-12"
+    assert res.fields[Field.LAST_NAME].value == "ERIKSSON"
+    checks = {c.name: c for c in res.checks}
+    assert checks["mrz.check_digits"].passed and not checks["document.not_expired"].passed
+    assert res.portrait is not None and res.portrait.size > 0
+    data = res.to_json()
+    assert {"fields", "checks", "mrz", "barcode", "timings_ms", "models"} <= set(data)
+    assert data["mrz"]["valid"] is True and len(data["mrz"]["lines"]) == 2
+    assert {"orientation", "perspective", "mrz"} <= set(data["timings_ms"])
+
+
+def test_params_sections_load(repo_root):
+    cfg = load_config(repo_root / "params.yaml")
+    assert cfg.mrz.max_subs == 0 and cfg.orientation.angles == (0, 90, 180, 270)
+
+
+def test_cli_json_and_debug(shared_data, tmp_path):
+    from pipelines.document_cli import document
+
+    path = shared_data / "mrz-passporteye" / "tests_data" / "passport-td2.png"
+    out = CliRunner().invoke(document, [str(path), "--json", "--no-models", "--debug", str(tmp_path / "dbg")])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["mrz"]["valid"] and data["mrz"]["layout"] == "TD2"
+    assert data["fields"]["id_number"]["value"] == "D23145890"
+    assert sorted(p.name for p in (tmp_path / "dbg").iterdir()) == ["1_orientation_perspective.png",
+                                                                    "2_warped_fields.png", "3_portrait.png"]
+
+
+def test_cli_bad_input_is_a_clear_error(tmp_path):
+    from veid.cli import cli
+
+    bad = tmp_path / "x.jpg"
+    bad.write_bytes(b"not a jpeg")
+    out = CliRunner().invoke(cli, ["document", str(bad), "--no-models"])
+    assert out.exit_code != 0
+    assert "not a decodable image" in str(out.exception) or "not a decodable image" in out.output

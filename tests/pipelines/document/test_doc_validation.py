@@ -1,0 +1,77 @@
+"""Normalization, plausibility and cross-checks: dates, ID formats, diacritics, tampered fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pipelines.document.mrz import parse_lines
+from pipelines.document.validation import (
+    FieldValidator, ValidationConfig, cross_check, mrz_checks, mrz_form, mrz_values, normalize_name, parse_date,
+)
+from veid.types import DocumentFamily, Field
+
+TODAY = dt.date(2026, 11, 28)
+TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10")
+
+
+@pytest.mark.parametrize("text,us,iso", [
+    ("15/04/1972", False, "1972-04-15"), ("15.04.1972", False, "1972-04-15"), ("15 06 1947", False, "1947-06-15"),
+    ("1975-02-20", False, "1975-02-20"), ("12 AUGUST/AOUT 74", False, "1974-08-12"), ("27 MAY/MAI 97", False, "1997-05-27"),
+    ("08/24/1950", True, "1950-08-24"), ("31 DEC 2031", False, "2031-12-31"),
+])
+def test_dates_parse(text, us, iso):
+    assert parse_date(text, us_order=us).isoformat() == iso
+
+
+@pytest.mark.parametrize("text", ["31/02/1990", "hello", "", "99 99 9999"])
+def test_impossible_dates_are_none(text):
+    assert parse_date(text) is None
+
+
+def test_birth_in_the_future_fails():
+    checks = FieldValidator(today=TODAY)({Field.DATE_OF_BIRTH: "2030-01-01"}, None)
+    assert checks[0].name == "field.date_of_birth.plausible" and not checks[0].passed and "future" in checks[0].reason
+
+
+def test_age_out_of_range_fails_and_normal_age_passes():
+    v = FieldValidator(ValidationConfig(max_age_years=120), today=TODAY)
+    assert not v({Field.DATE_OF_BIRTH: "1880-01-01"}, None)[0].passed
+    assert v({Field.DATE_OF_BIRTH: "1985-03-12"}, None)[0].passed
+
+
+def test_id_number_format_per_family():
+    v = FieldValidator(today=TODAY)
+    assert v({Field.ID_NUMBER: "L898902C3"}, DocumentFamily.PASSPORT_TD3)[0].passed
+    assert not v({Field.ID_NUMBER: "L898902C3XYZ"}, DocumentFamily.PASSPORT_TD3)[0].passed
+    assert v({Field.ID_NUMBER: "NVK305275334298"}, DocumentFamily.DRIVER_LICENSE_AAMVA)[0].passed
+
+
+def test_names_with_diacritics_keep_them_and_match_the_mrz_form():
+    assert normalize_name("  andrés   björn ") == "ANDRÉS BJÖRN"
+    assert mrz_form("ANDRÉS BJÖRN") == "ANDRES BJOERN"
+    checks = cross_check({Field.FIRST_NAME: "ANDRÉS BJÖRN"}, {Field.FIRST_NAME: "ANDRES BJOERN"}, "mrz",
+                         ValidationConfig(), mrz_names=True)
+    assert checks[0].passed
+
+
+def test_tampered_field_fails_its_mrz_cross_check():
+    mrz = mrz_values(parse_lines(TD3), TODAY)
+    printed = {Field.LAST_NAME: "ERIKSSON", Field.FIRST_NAME: "ANNA MARIA", Field.ID_NUMBER: "L898902C3",
+               Field.DATE_OF_BIRTH: "1974-08-12"}
+    ok = cross_check(printed, mrz, "mrz", ValidationConfig(), mrz_names=True)
+    assert all(c.passed for c in ok) and len(ok) == 4
+    tampered = dict(printed, **{Field.DATE_OF_BIRTH: "1984-08-12", Field.LAST_NAME: "JOHANSSON"})
+    bad = {c.name: c for c in cross_check(tampered, mrz, "mrz", ValidationConfig(), mrz_names=True)}
+    assert not bad["mrz.date_of_birth"].passed and not bad["mrz.last_name"].passed
+    assert bad["mrz.id_number"].passed and "differ" in bad["mrz.last_name"].reason
+
+
+def test_mrz_checks_report_failing_digits_and_expiry():
+    checks = {c.name: c for c in mrz_checks(parse_lines(TD3), TODAY)}
+    assert checks["mrz.check_digits"].passed
+    assert not checks["document.not_expired"].passed  # the specimen expired in 2012
+    bad = parse_lines((TD3[0], TD3[1][:19] + "3" + TD3[1][20:]))
+    c = mrz_checks(bad, TODAY)[0]
+    assert not c.passed and "birth_date" in c.reason
