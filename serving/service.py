@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import bentoml
+import numpy as np
 from bentoml.exceptions import BentoMLException, InvalidArgument, ServiceUnavailable, UnprocessableEntity
 
 from serving.config import ServingConfig
@@ -180,6 +181,25 @@ class VerificationService:
         score = quantize_score(p)
         return {"score": score, "tier": self.settings.tiers.tier(score), "probability": p,
                 "model": {"name": model.version.name, "sha256": model.version.sha256}}
+
+
+    @bentoml.api(batchable=True, batch_dim=0, max_batch_size=512, max_latency_ms=50)
+    def score_batch(self, features: np.ndarray) -> np.ndarray:
+        """Scores of many feature vectors, shape ``(n, n_features)`` -> ``(n,)`` integers; adaptive batching
+        merges concurrent requests into one ensemble call. Needs a trained scorer."""
+        from pipelines.scoring.features import FEATURE_NAMES
+
+        from serving.scoring_stage import quantize_score
+
+        model = getattr(getattr(self.verifier.scorer, "scorer", None), "model", None)
+        x = np.asarray(features, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != len(FEATURE_NAMES) or not np.all((x >= 0.0) & (x <= 1.0)):
+            self.errors.labels(kind="malformed").inc()
+            raise InvalidArgument(f"features must be rows of {len(FEATURE_NAMES)} numbers in [0, 1]")
+        if model is None:
+            self.errors.labels(kind="no_model").inc()
+            raise UnprocessableEntity("no trained scorer installed: the baseline scorer needs evidence, not features")
+        return np.asarray([quantize_score(p) for p in model.predict_proba(x)], dtype=np.int64)
 
 
 VerificationService.add_asgi_middleware(ConcurrencyLimit, max_in_flight=max(1, -(-CFG.max_concurrency // CFG.workers)))

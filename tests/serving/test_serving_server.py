@@ -136,10 +136,23 @@ def test_score_endpoint_and_health(server):
     from pipelines.scoring.evidence import Evidence
     from pipelines.scoring.features import build_features
 
-    r = c.score(list(build_features(Evidence()).values))
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipelines.scoring.evidence import EmailEvidence, SelfieEvidence
+
+    rows = [list(build_features(ev).values) for ev in
+            (Evidence(), Evidence(email=EmailEvidence(True)), Evidence(email=EmailEvidence(True), selfie=SelfieEvidence(0.3, True)))]
+    r = c.score(rows[0])
     # A trained scorer answers 200; the baseline (no trained model installed) cannot score bare features.
     assert r.status_code in (200, 422), r.text
-    if r.status_code == 200:
-        assert 0 <= r.json()["score"] <= 100
-    else:
+    if r.status_code == 422:
         assert "no trained scorer" in error_message(r)
+        return
+    singles = [c.score(row).json()["score"] for row in rows]
+    assert all(0 <= x <= 100 for x in singles) and singles[0] <= singles[1] <= singles[2]  # monotone in added scopes
+    # Adaptive batching: concurrent batch requests are merged server-side and answered row for row.
+    with ThreadPoolExecutor(4) as pool:  # at most max_concurrency at once (more would get 503)
+        answers = list(pool.map(lambda _: c.http.post("/score_batch", json={"features": rows}), range(4)))
+    assert all(a.status_code == 200 and a.json() == singles for a in answers), [a.text[:200] for a in answers]
+    bad_batch = c.http.post("/score_batch", json={"features": [[2.0] * len(rows[0])]})
+    assert bad_batch.status_code == 400
