@@ -14,7 +14,7 @@ from pipelines.face.align import AlignedFace, AlignerConfig, FaceAligner
 from pipelines.face.detect import DetectedFace, DetectorConfig, FaceDetector
 from pipelines.face.embed import EmbedderConfig, FaceEmbedder, FaceEmbedding
 from pipelines.face.image_io import load_rgb
-from pipelines.face.liveness import LivenessConfig
+from pipelines.face.liveness import LivenessConfig, identical_portrait_check
 from pipelines.face.models import FaceModels
 from pipelines.face.quality import QualityAssessor, QualityConfig, QualityReport
 from veid.config import from_mapping
@@ -86,7 +86,8 @@ class FaceMatchResult:
         threshold: calibrated decision threshold used.
         match: ``distance <= threshold`` (the biometric decision alone).
         probability: calibrated probability of the same person (0-1).
-        checks: quality checks of photo A (``a.`` prefix) and photo B (``b.`` prefix).
+        checks: quality checks of photo A (``a.`` prefix) and photo B (``b.`` prefix), and the
+            liveness check when A is a document portrait.
         models: versions of the models that produced the result.
     """
 
@@ -99,6 +100,7 @@ class FaceMatchResult:
 
     @property
     def quality_passed(self) -> bool:
+        """Every check passed (quality gates and, when asked for, the liveness check)."""
         return all(c.passed for c in self.checks)
 
     @property
@@ -181,10 +183,18 @@ class FaceVerifier:
         aligned = self.align(rgb, faces[0])
         return FaceObservation(faces, aligned, self.embed(aligned), self.assess(rgb, faces, aligned))
 
-    def compare_observations(self, a: FaceObservation, b: FaceObservation) -> FaceMatchResult:
-        """Decide on two already observed photos."""
+    def compare_observations(self, a: FaceObservation, b: FaceObservation, *,
+                             a_is_document_portrait: bool = False) -> FaceMatchResult:
+        """Decide on two already observed photos.
+
+        Args:
+            a_is_document_portrait: ``a`` is the portrait cut from an identity document and ``b``
+                a selfie: adds the ``liveness.selfie_is_document_portrait`` check.
+        """
         distance = a.embedding.distance(b.embedding)
         checks = tuple(_prefixed("a", c) for c in a.quality.checks) + tuple(_prefixed("b", c) for c in b.quality.checks)
+        if a_is_document_portrait:
+            checks += (identical_portrait_check(a.aligned.chip, b.aligned.chip, self.cfg.liveness),)
         return FaceMatchResult(
             distance=distance,
             threshold=self.calibration.threshold,
@@ -194,9 +204,10 @@ class FaceVerifier:
             models=self.models.versions,
         )
 
-    def compare(self, img_a: Any, img_b: Any) -> FaceMatchResult:
-        """Compare the largest face of each photo (paths, bytes or arrays)."""
-        return self.compare_observations(self.observe(img_a, label="image A"), self.observe(img_b, label="image B"))
+    def compare(self, img_a: Any, img_b: Any, *, a_is_document_portrait: bool = False) -> FaceMatchResult:
+        """Compare the largest face of each photo (paths, bytes or arrays); see :meth:`compare_observations`."""
+        return self.compare_observations(self.observe(img_a, label="image A"), self.observe(img_b, label="image B"),
+                                         a_is_document_portrait=a_is_document_portrait)
 
 
 def _prefixed(side: str, check: CheckResult) -> CheckResult:

@@ -46,7 +46,21 @@ def test_washed_out_print_is_flagged(repo_root):
     assert printed.passed
 
 
-def test_identical_portrait_signal(repo_root):
-    cfg = _cfg(repo_root)
-    assert not identical_portrait_check(0.05, cfg).passed
-    assert identical_portrait_check(0.45, cfg).passed
+def test_identical_portrait_signal(repo_root, shared_data):
+    from pipelines.face.models import FaceModels
+    from pipelines.face.verify import FaceCalibration, FaceVerifier
+
+    cfg = load_section(repo_root / "params.yaml", "face", FaceConfig)
+    v = FaceVerifier(cfg, FaceModels.load(hash_files=False), FaceCalibration(0.5, 0.001, 10.0, 0.0))
+    first = load_rgb(shared_data / "faces" / "B001260_1.jpg")
+    second = load_rgb(shared_data / "faces" / "B001260_2.jpg")
+    # the same portrait, re-photographed: blurred, darker, JPEG-compressed, slightly rotated
+    m = cv2.getRotationMatrix2D((first.shape[1] / 2, first.shape[0] / 2), 4, 1.1)
+    rephoto = cv2.warpAffine(cv2.GaussianBlur(first, (0, 0), 1.2), m, (first.shape[1], first.shape[0]),
+                             borderMode=cv2.BORDER_REPLICATE)
+    rephoto = cv2.imdecode(cv2.imencode(".jpg", (rephoto * 0.8).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 60])[1],
+                           cv2.IMREAD_UNCHANGED)
+    a, b, c = (v.observe(x).aligned.chip for x in (first, second, rephoto))
+    assert identical_portrait_check(a, b, cfg.liveness).passed  # two sittings of one person
+    flagged = identical_portrait_check(a, c, cfg.liveness)
+    assert not flagged.passed and "document portrait itself" in flagged.reason

@@ -96,3 +96,10 @@ def test_hog_fallback_when_mtcnn_finds_nothing(verifier, shared_data):
     # both detectors put the eyes within a few pixels of each other
     assert np.abs(found[0].landmarks.to_array()[:2] - mtcnn_face.landmarks.to_array()[:2]).max() < 8
     assert not FaceDetector(DetectorConfig(hog_fallback=False), NoFaces(), models.hog, models.shape68)(img)
+
+
+def test_document_portrait_flag_adds_liveness_check(verifier, shared_data):
+    faces = shared_data / "faces"
+    result = verifier.compare(faces / "B001260_1.jpg", faces / "B001260_2.jpg", a_is_document_portrait=True)
+    live = [c for c in result.checks if c.name == "liveness.selfie_is_document_portrait"]
+    assert len(live) == 1 and live[0].passed  # two different sittings
