@@ -246,7 +246,7 @@ class IdentityVerifier:
                 checks.extend(match.checks)
                 quality = float(np.mean([1.0 if c.passed else 0.0 for c in match.checks])) if match.checks else 1.0
                 selfie_ev = SelfieEvidence(distance=float(round(distance, 9)), match=match.match, quality=quality)
-                checks.append(identical_portrait_check(distance, self.settings.face.liveness))
+                checks.append(identical_portrait_check(doc_obs.aligned.chip, selfie_obs.aligned.chip, self.settings.face.liveness))
         timings.append(("face", time.perf_counter() - t))
         doc_result = DocumentStageResult(None, (), (), (), self.document.source)
         if doc_future is not None:
