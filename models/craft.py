@@ -5,8 +5,8 @@ scratch, on a CPU, in minutes. A full VGG-16 (the paper's backbone, ~15 GFLOP at
 would need a GPU and pre-training to converge in that budget. We keep the *shape* of the
 paper's network -- a VGG-style encoder of plain 3x3 conv + batch-norm + ReLU stages, each
 halving the resolution, and a U-shaped decoder that upsamples and concatenates the skip
-features back to half resolution -- but with slim widths (16..128 channels, ~0.3 M
-parameters, ~1.4 GMAC at 768x512). Plain 3x3 convolutions are used rather than MobileNet
+features back to half resolution -- but with slim widths (16..128 channels, 0.64 M
+parameters, ~2.6 GMAC at 768x512). Plain 3x3 convolutions are used rather than MobileNet
 depthwise blocks because at these narrow widths oneDNN runs dense 3x3 convs about as fast,
 and they converge faster from scratch. Batch-norm makes training from scratch stable.
 Synthetic documents use a handful of fonts on clean backgrounds, so this capacity suffices.

@@ -43,13 +43,13 @@ class CraftTrainConfig:
     """
 
     model: CraftConfig = CraftConfig()
-    epochs: int = 7
-    steps_per_epoch: int = 100
+    epochs: int = 12
+    steps_per_epoch: int = 120
     batch_size: int = 8
     crop: int = 256
     scale_jitter: tuple[float, float] = (0.85, 1.15)
     learning_rate: float = 0.003
-    pos_weight: float = 4.0
+    pos_weight: float = 2.0
     val_docs: int = 16
     augment: PhotometricConfig = PhotometricConfig()
 

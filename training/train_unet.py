@@ -40,19 +40,22 @@ class UnetTrainConfig:
         learning_rate: Adam learning rate (cosine-decayed to 5 %).
         dice_weight: weight of the soft-Dice term added to the cross-entropy.
         map_noise: std of Gaussian noise added to the input maps (robustness).
+        map_blur: maximum sigma (map px) of a random Gaussian blur of the input maps, plus a
+            random gain in [0.8, 1.1] (makes target maps look like CRAFT predictions).
         val_docs: validation documents scored at the end of each epoch.
         augment: photometric augmentation of the image channels.
     """
 
     model: UnetConfig = UnetConfig()
-    input_maps: Literal["craft", "target"] = "craft"
-    max_train_docs: int = 400
-    epochs: int = 6
-    steps_per_epoch: int = 50
+    input_maps: Literal["craft", "target"] = "target"
+    max_train_docs: int = 800
+    epochs: int = 10
+    steps_per_epoch: int = 80
     batch_size: int = 4
     learning_rate: float = 0.003
     dice_weight: float = 1.0
     map_noise: float = 0.03
+    map_blur: float = 1.5
     val_docs: int = 24
     augment: PhotometricConfig = PhotometricConfig()
 
@@ -147,6 +150,14 @@ def make_doc_dataset(maps, images, masks, cfg: UnetTrainConfig, seed: int):
             rng = np.random.default_rng([seed, 1000 + self.epoch, idx])
             ids = rng.integers(len(maps), size=cfg.batch_size)
             m = maps[ids].astype(np.float32) / 255.0
+            if cfg.map_blur > 0:  # mimic CRAFT's softer predictions when training on targets
+                import cv2
+
+                for k in range(len(m)):
+                    sigma = rng.uniform(0.0, cfg.map_blur)
+                    if sigma > 0.3:
+                        m[k] = cv2.GaussianBlur(m[k], (0, 0), sigma)
+                    m[k] *= rng.uniform(0.8, 1.1)
             m = np.clip(m + rng.normal(0, cfg.map_noise, m.shape).astype(np.float32), 0, 1)
             parts = [m]
             if cfg.model.use_image:
@@ -223,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--prepared", default="data/prepared")
-    parser.add_argument("--craft", default="models/weights/craft.keras")
+    parser.add_argument("--craft", default="models/weights/craft.keras", help="used only with unet.input_maps: craft")
     parser.add_argument("--out", default="models/weights/unet.keras")
     args = parser.parse_args(argv)
     setup_logging()
