@@ -81,22 +81,33 @@ class TreeEnsemble:
             leaf[i, :k], value[i, :k] = t["is_leaf"].astype(bool), t["value"]
         return cls(float(np.ravel(model._baseline_prediction)[0]), feature, threshold, left, right, leaf, value)
 
+    def __post_init__(self) -> None:
+        # Flattened copies for traversal; leaves point to themselves so every row can take `depth` steps.
+        n, m = self.feature.shape
+        own = np.arange(m)[None, :]
+        offsets = (np.arange(n) * m)[:, None]
+        left = (np.where(self.leaf, own, self.left) + offsets).ravel()
+        right = (np.where(self.leaf, own, self.right) + offsets).ravel()
+        depth = 0
+        for t in range(n):
+            stack = [(0, 0)]
+            while stack:
+                node, d = stack.pop()
+                if not self.leaf[t, node]:
+                    stack += [(int(self.left[t, node]), d + 1), (int(self.right[t, node]), d + 1)]
+                depth = max(depth, d)
+        object.__setattr__(self, "_flat", (self.feature.ravel(), self.threshold.ravel(), left, right,
+                                           self.value.ravel(), offsets.ravel(), depth))
+
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Sum of the baseline and every tree's leaf value, shape ``(n,)`` (a log-odds)."""
-        n_trees = self.feature.shape[0]
+        feature, threshold, left, right, value, roots, depth = self._flat  # type: ignore[attr-defined]
         rows = np.arange(x.shape[0])[:, None]
-        trees = np.arange(n_trees)[None, :]
-        node = np.zeros((x.shape[0], n_trees), np.int32)
-        for _ in range(self.feature.shape[1]):
-            is_leaf = self.leaf[trees, node]
-            if is_leaf.all():
-                break
-            go_left = x[rows, self.feature[trees, node]] <= self.threshold[trees, node]
-            nxt = np.where(go_left, self.left[trees, node], self.right[trees, node])
-            node = np.where(is_leaf, node, nxt)
+        node = np.repeat(roots[None, :], x.shape[0], axis=0)
+        for _ in range(depth):
+            node = np.where(x[rows, feature[node]] <= threshold[node], left[node], right[node])
         # Fixed summation order (tree 0, 1, ...) independent of threads.
-        vals = self.value[trees, node]
-        return self.baseline + np.cumsum(vals, axis=1)[:, -1]
+        return self.baseline + np.cumsum(value[node], axis=1)[:, -1]
 
 
 def mlp_forward(weights: list[tuple[np.ndarray, np.ndarray]], z: np.ndarray) -> np.ndarray:

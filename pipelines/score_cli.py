@@ -49,7 +49,7 @@ def score(features: Path, as_json: bool, params: Path | None, model_dir: Path | 
         click.echo(f"borderline: within {cfg.borderline_band} points of {result.next_tier}{hint}")
     click.echo("reasons (points = score minus score without that scope):")
     for r in result.reasons:
-        click.echo(f"  {r.points:+4d}  {r.scope:<11} {', '.join(r.codes)}")
+        click.echo(f"  {r.points:+4d}  ({r.log_odds:+6.2f} log-odds)  {r.scope:<11} {', '.join(r.codes)}")
     if result.missing:
         click.echo(f"not attempted: {', '.join(result.missing)}")
     click.echo(f"model: {result.model_version.name} {result.model_version.sha256[:12]}  "

@@ -8,12 +8,17 @@ naming the key.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import math
+import types
+import typing
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipelines.scopes.metadata import MetadataEvidence
-from veid.config import from_mapping, to_mapping
-from veid.errors import ConfigError, InputError
+from veid.config import to_mapping
+from veid.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -157,20 +162,67 @@ SCOPES: tuple[str, ...] = ("email", "sms", "sso", "domain", "document", "selfie"
 VERIFIABLE_SCOPES: tuple[str, ...] = SCOPES[:-1]
 
 
+@functools.lru_cache(maxsize=None)
+def _hints(cls: type) -> tuple[tuple[str, Any, bool], ...]:
+    """``(field name, type, required)`` of a dataclass, resolved once per class."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+                 for f in dataclasses.fields(cls))
+
+
+def _convert(tp: Any, value: Any, where: str) -> Any:
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        if value is None:
+            if type(None) in args:
+                return None
+            raise InputError(f"scopes: key '{where}': must not be null")
+        (inner,) = [a for a in args if a is not type(None)]
+        return _convert(inner, value, where)
+    if dataclasses.is_dataclass(tp):
+        return _dataclass(tp, value, where)
+    if typing.get_origin(tp) is dict:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise InputError(f"scopes: key '{where}': expected a mapping with string keys")
+        return {k: _convert(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise InputError(f"scopes: key '{where}': must be finite")
+        return float(value)
+    if (tp is int and isinstance(value, int) and not isinstance(value, bool)) or (
+            tp in (bool, str) and isinstance(value, tp)):
+        return value
+    raise InputError(f"scopes: key '{where}': expected {getattr(tp, '__name__', tp)}, got {type(value).__name__}")
+
+
+def _dataclass(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise InputError(f"scopes: key '{where}': expected an object, got {type(raw).__name__}")
+    fields = _hints(cls)
+    unknown = sorted(set(raw) - {name for name, _, _ in fields})
+    if unknown:
+        raise InputError(f"scopes: key '{where}.{unknown[0]}': unknown key")
+    kwargs = {}
+    for name, tp, required in fields:
+        if name in raw:
+            kwargs[name] = _convert(tp, raw[name], f"{where}.{name}")
+        elif required:
+            raise InputError(f"scopes: key '{where}.{name}': missing required key")
+    return cls(**kwargs)
+
+
 def parse_evidence(raw: Any) -> Evidence:
     """Parse the ``scopes`` JSON object, or a whole ``scopes.jsonl`` record holding one.
 
     Raises:
-        InputError: not a mapping, an unknown scope or key, or a value of the wrong type.
+        InputError: not a mapping, an unknown scope or key, a missing required key, or a value
+            of the wrong type (the message names the key path).
     """
     if isinstance(raw, dict) and "scopes" in raw and isinstance(raw["scopes"], dict):
         raw = raw["scopes"]
     if not isinstance(raw, dict):
         raise InputError(f"scopes must be a JSON object, got {type(raw).__name__}")
-    try:
-        ev = from_mapping(Evidence, raw, source="scopes", where="scopes")
-    except ConfigError as exc:
-        raise InputError(str(exc)) from exc
+    ev = _dataclass(Evidence, raw, "scopes")
     for name in ("document_country", "ip_country", "gps_country"):
         value = getattr(ev.metadata, name, None) if ev.metadata else None
         if value is not None and not (len(value) == 2 and value.isalpha()):

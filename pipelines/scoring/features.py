@@ -132,61 +132,65 @@ _VERIFIED_BOUND = {
 MISSING_FILL: dict[str, float] = {f.name: _VERIFIED_BOUND.get(f.name, _fill(f)) for f in FEATURES}
 
 
+#: Scopes in feature order and the slice of the vector each one owns.
+SCOPE_ORDER: tuple[str, ...] = tuple(dict.fromkeys(f.scope for f in FEATURES))
+SCOPE_SLICES: dict[str, slice] = {
+    s: slice(FEATURE_NAMES.index(f"{s}_missing"), max(i for i, f in enumerate(FEATURES) if f.scope == s) + 1)
+    for s in SCOPE_ORDER
+}
+_MISSING_BLOCKS = {s: [MISSING_FILL[n] for n in FEATURE_NAMES[sl]] for s, sl in SCOPE_SLICES.items()}
+# Unknown context: neutral rather than worst (metadata is observed, never "added").
+_MISSING_BLOCKS["metadata"] = [1.0, 0.5, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0]
+
+
+def scope_block(ev: Evidence, scope: str) -> list[float]:
+    """The features of one scope, in :data:`FEATURE_NAMES` order within :data:`SCOPE_SLICES` ``[scope]``.
+
+    ``sms`` also reads the document country from ``metadata``.
+    """
+    item = getattr(ev, scope)
+    if item is None:
+        return list(_MISSING_BLOCKS[scope])
+    if scope == "email":
+        return [0.0, float(item.verified), float(not item.verified), min(item.failed_attempts, 10) / 10.0,
+                float(item.locked_out), float(item.disposable_domain), _age(item.mailbox_age_days)]
+    if scope == "sms":
+        doc_country = ev.metadata.document_country if ev.metadata else None
+        return [0.0, float(item.verified), float(not item.verified), min(item.failed_attempts, 10) / 10.0,
+                float(item.locked_out), float(item.voip_number), _agree(item.number_country, doc_country),
+                _age(item.number_age_days)]
+    if scope == "sso":
+        ok, c = item.verified, item.claims  # claims of a token that failed verification are not evidence
+        return [0.0, float(ok), float(not ok), float(ok and c.email_verified), float(ok and c.email_matches_account),
+                _age(c.account_age_days) if ok else 0.0, float(ok and c.mfa)]
+    if scope == "domain":
+        return [0.0, float(item.verified), float(not item.verified), _age(item.domain_age_days) if item.verified else 0.0]
+    if scope == "document":
+        conf = [_c01(c) for c in item.field_confidence.values()] or [0.0]
+        agreement = 0.5 if item.mrz_visual_agreement is None else _c01(item.mrz_visual_agreement)
+        return [0.0, sum(conf) / len(conf), min(conf), _ordinal(item.mrz_check_digits_ok), agreement,
+                _ordinal(item.barcode_agreement), float(item.expired), _c01(item.tamper_score),
+                float(item.portrait_found)]
+    if scope == "selfie":
+        return [0.0, _c01(1.0 - item.distance), float(item.match), _c01(item.quality)]
+    if scope == "liveness":
+        return [0.0, _c01(item.score), float(item.passed), float(item.video)]
+    if scope == "biometric":
+        return [0.0, float(item.verified), float(not item.verified)]
+    if scope == "provenance":
+        return [0.0, float(item.capture_signed), _c01(item.screen_replay_score), _c01(item.print_attack_score)]
+    md = item
+    return [0.0, _agree(md.ip_country, md.document_country), _agree(md.gps_country, md.document_country),
+            _agree(md.gps_country, md.ip_country), float(md.vpn_or_proxy), float(md.emulator),
+            _count(md.device_accounts), _count(md.signups_same_ip_24h), _count(md.attempts_24h)]
+
+
 def build_features(ev: Evidence) -> FeatureVector:
     """Turn typed evidence into the feature vector (pure, deterministic)."""
-    v = dict(MISSING_FILL)
-    doc_country = ev.metadata.document_country if ev.metadata else None
-    if (e := ev.email) is not None:
-        v.update(email_missing=0.0, email_verified=float(e.verified), email_failed=float(not e.verified),
-                 email_failed_attempts=min(e.failed_attempts, 10) / 10.0, email_locked=float(e.locked_out),
-                 email_disposable=float(e.disposable_domain), email_age=_age(e.mailbox_age_days))
-    if (m := ev.sms) is not None:
-        v.update(sms_missing=0.0, sms_verified=float(m.verified), sms_failed=float(not m.verified),
-                 sms_failed_attempts=min(m.failed_attempts, 10) / 10.0, sms_locked=float(m.locked_out),
-                 sms_voip=float(m.voip_number), sms_country_match=_agree(m.number_country, doc_country),
-                 sms_age=_age(m.number_age_days))
-    if (o := ev.sso) is not None:
-        trusted = o.verified  # claims of a token that failed verification are not evidence
-        v.update(sso_missing=0.0, sso_verified=float(o.verified), sso_failed=float(not o.verified),
-                 sso_email_verified=float(trusted and o.claims.email_verified),
-                 sso_email_matches=float(trusted and o.claims.email_matches_account),
-                 sso_account_age=_age(o.claims.account_age_days) if trusted else 0.0,
-                 sso_mfa=float(trusted and o.claims.mfa))
-    if (d := ev.domain) is not None:
-        v.update(domain_missing=0.0, domain_verified=float(d.verified), domain_failed=float(not d.verified),
-                 domain_age=_age(d.domain_age_days) if d.verified else 0.0)
-    if (doc := ev.document) is not None:
-        conf = [_c01(c) for c in doc.field_confidence.values()] or [0.0]
-        v.update(document_missing=0.0, document_conf_mean=float(np.mean(conf)), document_conf_min=min(conf),
-                 document_mrz_check=_ordinal(doc.mrz_check_digits_ok),
-                 document_mrz_agreement=0.5 if doc.mrz_visual_agreement is None else _c01(doc.mrz_visual_agreement),
-                 document_barcode_agreement=_ordinal(doc.barcode_agreement),
-                 document_expired=float(doc.expired), document_tamper=_c01(doc.tamper_score),
-                 document_portrait_found=float(doc.portrait_found))
-    if (f := ev.selfie) is not None:
-        v.update(selfie_missing=0.0, selfie_similarity=_c01(1.0 - f.distance), selfie_match=float(f.match),
-                 selfie_quality=_c01(f.quality))
-    if (lv := ev.liveness) is not None:
-        v.update(liveness_missing=0.0, liveness_score=_c01(lv.score), liveness_passed=float(lv.passed),
-                 liveness_video=float(lv.video))
-    if (b := ev.biometric) is not None:
-        v.update(biometric_missing=0.0, biometric_verified=float(b.verified), biometric_failed=float(not b.verified))
-    if (p := ev.provenance) is not None:
-        v.update(provenance_missing=0.0, provenance_signed=float(p.capture_signed),
-                 provenance_screen_replay=_c01(p.screen_replay_score),
-                 provenance_print_attack=_c01(p.print_attack_score))
-    if (md := ev.metadata) is not None:
-        v.update(metadata_missing=0.0, metadata_ip_doc_match=_agree(md.ip_country, md.document_country),
-                 metadata_gps_doc_match=_agree(md.gps_country, md.document_country),
-                 metadata_gps_ip_match=_agree(md.gps_country, md.ip_country),
-                 metadata_vpn=float(md.vpn_or_proxy), metadata_emulator=float(md.emulator),
-                 metadata_device_reuse=_count(md.device_accounts), metadata_ip_signups=_count(md.signups_same_ip_24h),
-                 metadata_velocity=_count(md.attempts_24h))
-    else:  # unknown context: neutral rather than worst (metadata is observed, never "added")
-        v.update(metadata_ip_doc_match=0.5, metadata_gps_doc_match=0.5, metadata_gps_ip_match=0.5,
-                 metadata_vpn=0.0, metadata_emulator=0.0, metadata_device_reuse=0.0, metadata_ip_signups=0.0,
-                 metadata_velocity=0.0)
-    return FeatureVector(tuple(float(v[n]) for n in FEATURE_NAMES))
+    values: list[float] = []
+    for scope in SCOPE_ORDER:
+        values += scope_block(ev, scope)
+    return FeatureVector(tuple(values))
 
 
 #: Reference design's fixed weights of verified scopes (points).

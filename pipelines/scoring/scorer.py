@@ -1,8 +1,9 @@
 """Score a person from 0 to 100 with the trained ensemble: integer score, tier, borderline band and reason codes.
 
 Reasons are ablations computed in the same batch as the score: a present scope's
-``points`` are the score minus the score with that scope removed; for metadata, the score
-minus the score with consistent, unremarkable metadata. They explain direction and size but
+``points`` are the score minus the score with that scope removed (and ``log_odds`` the same
+difference in calibrated log-odds, which still shows direction where the score saturates at
+0 or 100); for metadata, the difference to consistent, unremarkable metadata. They explain direction and size but
 do not add up to the score (the model is not additive). For a borderline score the scorer
 also names the missing scope whose typical verified form would raise the score most.
 """
@@ -22,7 +23,7 @@ from pipelines.scoring.evidence import (
     VERIFIABLE_SCOPES, BiometricEvidence, DocumentEvidence, DomainEvidence, EmailEvidence, Evidence,
     LivenessEvidence, ProvenanceEvidence, SelfieEvidence, SmsEvidence, SsoClaims, SsoEvidence,
 )
-from pipelines.scoring.features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, build_features
+from pipelines.scoring.features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, SCOPE_SLICES, build_features, scope_block
 from veid.errors import ModelError
 from veid.types import ModelVersion
 
@@ -53,11 +54,12 @@ class ScoringConfig:
 
 @dataclass(frozen=True)
 class Reason:
-    """Why one scope moved the score: signed points and stable codes (e.g. ``DOCUMENT_MRZ_CHECK_FAILED``)."""
+    """Why one scope moved the score: signed points, the same in log-odds (informative near 0 and 100), codes."""
 
     scope: str
     points: int
     codes: tuple[str, ...]
+    log_odds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ class ScoreResult:
             "score": self.score, "probability": self.probability, "tier": self.tier, "borderline": self.borderline,
             "next_tier": self.next_tier, "suggested_scope": self.suggested_scope,
             "suggested_gain": self.suggested_gain,
-            "reasons": [{"scope": r.scope, "points": r.points, "codes": list(r.codes)} for r in self.reasons],
+            "reasons": [{"scope": r.scope, "points": r.points, "log_odds": r.log_odds, "codes": list(r.codes)}
+                        for r in self.reasons],
             "missing": list(self.missing),
             "model": {"name": self.model_version.name, "sha256": self.model_version.sha256},
             "feature_schema_version": self.feature_schema_version,
@@ -199,24 +202,37 @@ class IdentityScorer:
         present = [s for s in VERIFIABLE_SCOPES if getattr(ev, s) is not None]
         missing = [s for s in VERIFIABLE_SCOPES if getattr(ev, s) is None]
         doc_country = ev.metadata.document_country if ev.metadata else None
-        variants = [ev] + [ev.without(s) for s in present]
+        base_row = build_features(ev).to_array()
+
+        def row(variant: Evidence, changed: str) -> np.ndarray:
+            out = base_row.copy()
+            for scope in (changed, "sms") if changed == "metadata" else (changed,):  # sms reads the doc country
+                out[SCOPE_SLICES[scope]] = scope_block(variant, scope)
+            return out
+
+        rows = [base_row] + [row(ev.without(s), s) for s in present]
         if ev.metadata is not None:
             c = doc_country or ev.metadata.ip_country
-            variants.append(replace(ev, metadata=MetadataEvidence(c, c, c, False, False, 1, 1, 1)))
-        variants += [replace(ev, **{s: _typical(s, doc_country)}) for s in missing]
-        probs = self.probabilities(variants)
+            rows.append(row(replace(ev, metadata=MetadataEvidence(c, c, c, False, False, 1, 1, 1)), "metadata"))
+        rows += [row(replace(ev, **{s: _typical(s, doc_country)}), s) for s in missing]
+        logits = self.model.meta_logit(self.model.base_logits(np.stack(rows)))
+        probs = self.model.calibrate(logits)
         scores = [to_score(p) for p in probs]
+
+        def reason(scope: str, i: int) -> Reason:
+            return Reason(scope, score - scores[i], _codes(scope, ev), round(float(logits[0] - logits[i]), 3))
+
         score = scores[0]
-        reasons = [Reason(s, score - scores[1 + i], _codes(s, ev)) for i, s in enumerate(present)]
+        reasons = [reason(s, 1 + i) for i, s in enumerate(present)]
         k = 1 + len(present)
         if ev.metadata is not None:
-            reasons.append(Reason("metadata", score - scores[k], _codes("metadata", ev)))
+            reasons.append(reason("metadata", k))
             k += 1
         gains = {s: scores[k + i] - score for i, s in enumerate(missing)}
         tier, nxt, nxt_min = self._tier(score)
         borderline = nxt_min is not None and nxt_min - self.cfg.borderline_band <= score < nxt_min
         best = max(gains, key=lambda s: (gains[s], -missing.index(s))) if gains else None
         suggest = best if borderline and best is not None and gains[best] > 0 else None
-        reasons.sort(key=lambda r: (-abs(r.points), r.scope))
+        reasons.sort(key=lambda r: (-abs(r.points), -abs(r.log_odds), r.scope))
         return ScoreResult(score, float(probs[0]), tier, borderline, nxt, suggest, gains[suggest] if suggest else 0,
                            tuple(reasons), tuple(missing), self.model.version, FEATURE_SCHEMA_VERSION)
