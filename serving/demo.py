@@ -171,7 +171,8 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
             log = open(logs / f"{name}.log", "w")
             children.add(name, subprocess.Popen(
                 [sys.executable, "-m", "veid.cli", "validator", "run", "--home", str(vhome), "--grpc", address,
-                 "--params", str(params)], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT))
+                 "--params", str(params)], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent))
         record = _wait_for_score(client, account.address, scope_id, children, timeout_s - (time.monotonic() - t0), logs)
         mark("quorum")
         atts = tuple(_attestation_view(a) for a in client.attestations(account.address))
@@ -180,6 +181,16 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
                           record.total_power, atts, tuple(marks))
     finally:
         children.stop()
+
+
+def _die_with_parent() -> None:
+    """In a child: ask Linux to send SIGTERM when the demo process dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def _run(cmd: list[str], log: Path) -> None:

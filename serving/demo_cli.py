@@ -16,7 +16,7 @@ from veid.config import DEFAULT_PARAMS
 @click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Working folder (kept); default: a temporary folder removed at the end.")
 @click.option("--seed", type=int, default=3, show_default=True, help="Synthetic identity seed.")
-@click.option("--timeout", "timeout_s", type=float, default=240.0, show_default=True, help="Overall time budget, seconds.")
+@click.option("--timeout", "timeout_s", type=float, default=290.0, show_default=True, help="Overall time budget, seconds.")
 @click.option("--params", "params_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_PARAMS,
               show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -27,6 +27,12 @@ def demo(work: Path | None, seed: int, timeout_s: float, params_path: Path, as_j
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from serving.demo import run_demo
 
+    import signal
+
+    def _terminate(signum, frame):  # make `kill` behave like Ctrl-C: children are stopped in run_demo's finally
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, _terminate)
     tmp = None
     if work is None:
         tmp = Path(tempfile.mkdtemp(prefix="veid-demo-"))

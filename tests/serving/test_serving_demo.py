@@ -48,7 +48,8 @@ def test_demo_reaches_quorum_on_chain(tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_interrupted_leaves_no_processes(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_demo_interrupted_leaves_no_processes(tmp_path, sig):
     work = tmp_path / "demo"
     proc = subprocess.Popen([sys.executable, "-m", "veid.cli", "demo", "--work", str(work)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -58,7 +59,7 @@ def test_demo_interrupted_leaves_no_processes(tmp_path):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert len(_processes_mentioning(str(work))) >= 4
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     proc.wait(timeout=60)
     assert proc.returncode != 0
     time.sleep(0.5)
