@@ -92,7 +92,14 @@ def _fit_hgb(x: np.ndarray, y: np.ndarray, directions: np.ndarray, cfg: Ensemble
 def _fit_mlp(x: np.ndarray, y: np.ndarray, directions: np.ndarray, cfg: EnsembleConfig, seed: int):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
+    import tensorflow as tf
 
+    try:  # one thread and deterministic kernels: the same weights on every machine
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already initialised in this process (tests): keep its settings
+        pass
+    tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(seed)
     model = build_keras_mlp(x.shape[1], cfg.mlp_hidden, cfg.mlp_l2, seed)
     model.compile(optimizer=keras.optimizers.Adam(cfg.mlp_learning_rate),
