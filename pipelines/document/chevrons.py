@@ -92,15 +92,49 @@ def count_chevrons(crop: np.ndarray) -> int:
     return 0 if grid is None else len(grid.components)
 
 
+@dataclass(frozen=True)
+class CleanLine:
+    """A line crop with its chevrons erased (binary, text black on white) and its cell grid."""
+
+    image: np.ndarray
+    grid: CellGrid
+
+
+def clean_line(crop: np.ndarray, widths: tuple[int, ...]) -> CleanLine | None:
+    """Binarize a grey line crop, find its grid, erase the chevrons; ``None`` without grid or chevron."""
+    blur = cv2.GaussianBlur(crop, (3, 3), 0)
+    _, ink = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    grid = find_grid(ink, widths)
+    if grid is None or not any(grid.chevrons):
+        return None
+    clean = 255 - ink
+    for i in grid.components:
+        clean[grid.labels == i] = 255
+    return CleanLine(clean, grid)
+
+
+def _place(grid: CellGrid, chars: list[tuple[str, float]]) -> str:
+    """Put OCR'd characters (char, x-centre) into the grid's cells; chevron and empty cells become ``<``."""
+    n = len(grid.chevrons)
+    cells = ["<" if c else "" for c in grid.chevrons]
+    for ch, x in chars:
+        cell = int((x - grid.x0) / grid.pitch)
+        if 0 <= cell < n and not grid.chevrons[cell] and not cells[cell]:
+            cells[cell] = ch
+    return "".join(c or "<" for c in cells)
+
+
 class ChevronLineReader:
-    """Reads one deskewed MRZ line crop (grey, dark text) into exactly ``n_chars`` characters.
+    """Reads deskewed MRZ line crops (grey, dark text) into exactly as many characters as their grid has.
 
     Args:
-        ocr: a Tesseract engine for single lines with the MRZ whitelist.
+        ocr: a Tesseract engine with the MRZ whitelist (single line mode for :meth:`__call__`).
+        block_ocr: a Tesseract engine in block mode for :meth:`read_block` (one call for all lines).
     """
 
-    def __init__(self, ocr: Tesseract) -> None:
+    def __init__(self, ocr: Tesseract, block_ocr: Tesseract | None = None) -> None:
         self.ocr = ocr
+        self.block_ocr = block_ocr or ocr
 
     def __call__(self, crop: np.ndarray, widths: tuple[int, ...] = (44, 36, 30)) -> str | None:
         """The line text, or ``None`` when no grid or no chevron could be found.
@@ -109,20 +143,36 @@ class ChevronLineReader:
             crop: grey line crop, dark text on a light background.
             widths: allowed characters per line; the measured pitch picks one.
         """
-        blur = cv2.GaussianBlur(crop, (3, 3), 0)
-        _, ink = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-        grid = find_grid(ink, widths)
-        if grid is None or not any(grid.chevrons):
+        line = clean_line(crop, widths)
+        if line is None:
             return None
-        clean = 255 - ink
-        for i in grid.components:
-            clean[grid.labels == i] = 255
-        n_chars = len(grid.chevrons)
-        if all(grid.chevrons):
-            return "<" * n_chars
-        cells = ["<" if c else "" for c in grid.chevrons]
-        for ch, left, right in self.ocr.chars(clean):
-            cell = int(((left + right) / 2 - grid.x0) / grid.pitch)
-            if 0 <= cell < n_chars and not grid.chevrons[cell] and not cells[cell]:
-                cells[cell] = ch
-        return "".join(c or "<" for c in cells)
+        if all(line.grid.chevrons):
+            return "<" * len(line.grid.chevrons)
+        return _place(line.grid, [(ch, (x0 + x1) / 2) for ch, x0, x1 in self.ocr.chars(line.image)])
+
+    def read_block(self, crops: list[np.ndarray], widths: tuple[int, ...]) -> list[str | None]:
+        """All lines of an MRZ in one Tesseract call: chevrons erased, lines stacked, characters placed
+        back by their boxes (row by the box's vertical centre, cell by its horizontal centre)."""
+        lines = [clean_line(c, widths) for c in crops]
+        good = [ln for ln in lines if ln is not None]
+        if not good:
+            return [None] * len(crops)
+        n = max(len(ln.grid.chevrons) for ln in good)
+        lines = [ln if ln is not None and len(ln.grid.chevrons) == n else None for ln in lines]
+        width = max(ln.image.shape[1] for ln in lines if ln is not None)
+        rows, spans, y = [], [], 0
+        for ln in lines:
+            if ln is None:
+                spans.append(None)
+                continue
+            img = ln.image
+            rows.append(np.hstack([img, np.full((img.shape[0], width - img.shape[1]), 255, np.uint8)]))
+            spans.append((y, y + img.shape[0]))
+            y += img.shape[0]
+        placed: list[list[tuple[str, float]]] = [[] for _ in lines]
+        for ch, x0, x1, top, bottom in self.block_ocr.char_boxes(np.vstack(rows)):
+            yc = (top + bottom) / 2
+            for i, span in enumerate(spans):
+                if span is not None and span[0] <= yc < span[1]:
+                    placed[i].append((ch, (x0 + x1) / 2))
+        return [None if ln is None else _place(ln.grid, placed[i]) for i, ln in enumerate(lines)]

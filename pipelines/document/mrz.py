@@ -240,10 +240,13 @@ def combine(options: list[list[str]], layout: MrzLayout) -> list[str]:
     for row, opts in enumerate(options):
         norm = [_normalize(o, layout, row) for o in opts]
         vote = []
+        classes = CLASSES[layout][row]
         for pos in range(layout.shape[1]):
             counts: dict[str, int] = {}
             for n in norm:
                 counts[n[pos]] = counts.get(n[pos], 0) + 1
+            if classes[pos] == "N" and (layout, row, pos) != (MrzLayout.TD3, 1, 42) and len(counts) > 1:
+                counts.pop("<", None)  # a digit position: a read that dropped the digit does not vote
             vote.append(max(counts, key=lambda c: (counts[c], -[n[pos] for n in norm].index(c))))
         line = "".join(vote)
         for seg_row, start, end in _SEGMENTS[layout]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -31,6 +32,8 @@ class MrzReaderConfig:
             number (same weights), so the default is 0.
         binarize_variants: also try Otsu and adaptive binarization when the plain read fails.
         min_chevrons: fewest filler chevrons a line group must show to be read as an MRZ.
+        extra_reads: when the first two reads fail, read the lines with check digits again under
+            binarization variants and cut in halves (slower; more MRZs verify).
         max_calls: most Tesseract calls per image (bounds the worst-case time).
         workers: Tesseract processes run at once.
         try_rotations: also search the image rotated by 90/180/270 degrees when nothing valid is found.
@@ -46,6 +49,7 @@ class MrzReaderConfig:
     binarize_variants: bool = True
     try_rotations: bool = True
     max_calls: int = 24
+    extra_reads: bool = True
     min_chevrons: int = 2
     workers: int = 2
 
@@ -237,7 +241,7 @@ class MrzReader:
         self.cfg = cfg or MrzReaderConfig()
         self._block = Tesseract(psm=6, whitelist=MRZ_WHITELIST)
         self._line = Tesseract(psm=7, whitelist=MRZ_WHITELIST)
-        self._chevron = ChevronLineReader(self._line)
+        self._chevron = ChevronLineReader(self._line, self._block)
 
     def __call__(self, image: np.ndarray) -> MrzDetection | None:
         """Read the MRZ of ``image`` (uint8, HxW or HxWx3 RGB); ``None`` when no MRZ-like text is found."""
@@ -275,24 +279,22 @@ class MrzReader:
         best = repair(raw, layout, max_subs=self.cfg.max_subs) if layout else None
         calls = 1
         if best is not None and best.valid:
-            return best, calls
+            return self._names_again(best, crops), calls + 1
         options: list[list[str]] = [[raw[i]] if len(raw) == len(group) else [] for i in range(len(group))]
-        # stage 2: chevron-aware reads, the character count taken from the line richest in fillers
+        # stage 2: chevron-aware reads of all lines in one call, the character count from the pitch
         widths = (30,) if len(group) == 3 else (44, 36)
-        first = self._chevron(crops[0], widths)
+        chev = self._chevron.read_block(crops, widths)
         calls += 1
-        if first is not None:
-            widths = (len(first),)
-        others = [pool.submit(self._chevron, crop, widths) for crop in crops[1:]]
-        chev = [first] + [f.result() for f in others]
-        calls += len(others)
         for i, line in enumerate(chev):
             if line is not None:
                 options[i].insert(0, line)
-        if first is not None:
-            layout = {30: MrzLayout.TD1, 36: MrzLayout.TD2, 44: MrzLayout.TD3}[len(first)]
+        n_found = next((len(line) for line in chev if line is not None), None)
+        if n_found is not None:
+            layout = {30: MrzLayout.TD1, 36: MrzLayout.TD2, 44: MrzLayout.TD3}[n_found]
         best, done = self._decide(options, layout, best)
         if done:
+            return best, calls
+        if not self.cfg.extra_reads:
             return best, calls
         # stage 3: lines with check digits again, under binarization variants and cut in halves
         check_rows = {0, 1} if len(group) == 3 else {1}
@@ -302,6 +304,7 @@ class MrzReader:
             if i in check_rows or not options[i]:
                 images = [crop] + (_variants(crop) if self.cfg.binarize_variants and i in check_rows else [])
                 jobs += [(i, pool.submit(self._line.text, img)) for img in images]
+        singles = [(i, pool.submit(self._chevron, crops[i], (n_chars,))) for i in sorted(check_rows)]
         for i in sorted(check_rows):
             left, right, n_left = _halves(crops[i], group[i], n_chars)
             halves.append((i, n_left, pool.submit(self._line.text, left), pool.submit(self._line.text, right)))
@@ -310,6 +313,11 @@ class MrzReader:
             calls += 1
             if len(txt) >= 10:
                 options[i].append(txt)
+        for i, fut in singles:
+            calls += 1
+            line = fut.result()
+            if line is not None:
+                options[i].append(line)
         for i, n_left, f_left, f_right in halves:
             left = fit_length(f_left.result().strip().replace(" ", ""), n_left)
             right = fit_length(f_right.result().strip().replace(" ", ""), n_chars - n_left)
@@ -318,15 +326,41 @@ class MrzReader:
         best, _ = self._decide(options, layout, best)
         return best, calls
 
+    def _names_again(self, reading: MrzReading, crops: list[np.ndarray]) -> MrzReading:
+        """Re-read the names line chevron-aware when the block read left filler look-alikes in it.
+
+        Names carry no check digit, and the block read often turns ``<`` into ``K``; the replacement
+        is kept only if the reading stays valid.
+        """
+        row = 2 if reading.layout is MrzLayout.TD1 else 0
+        if not re.search(r"<[KCE]|[KCE]<", reading.lines[row]):
+            return reading
+        line = self._chevron(crops[row], (reading.layout.shape[1],))
+        if line is None:
+            return reading
+        lines = list(reading.lines)
+        lines[row] = line
+        again = repair(lines, reading.layout, max_subs=0)
+        return again if again is not None and again.valid else reading
+
     def _decide(self, options: list[list[str]], layout: MrzLayout | None,
                 best: MrzReading | None) -> tuple[MrzReading | None, bool]:
         """Best reading from per-line candidate reads: field-wise merge first, then whole combinations."""
         if any(not opt for opt in options):
             return best, False
         for lay in [layout] if layout else [MrzLayout.TD3, MrzLayout.TD2]:
-            best = _better(best, repair(combine(options, lay), lay, max_subs=self.cfg.max_subs))
+            merged = combine(options, lay)
+            best = _better(best, repair(merged, lay, max_subs=self.cfg.max_subs))
             if best is not None and best.valid:
                 return best, True
+            # one line at a time from a single read, the others from the merge
+            for row, opts in enumerate(options):
+                for opt in opts:
+                    trial = list(merged)
+                    trial[row] = opt
+                    best = _better(best, repair(trial, lay, max_subs=self.cfg.max_subs))
+                    if best is not None and best.valid:
+                        return best, True
             for combo in itertools.islice(itertools.product(*options), 16):
                 best = _better(best, repair(list(combo), lay, max_subs=self.cfg.max_subs))
                 if best is not None and best.valid:

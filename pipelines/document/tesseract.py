@@ -31,9 +31,24 @@ class Tesseract:
         threads: OpenMP threads per call (1 keeps parallel calls from fighting over 2 cores).
     """
 
-    def __init__(self, psm: int = 7, oem: int = 1, whitelist: str = "", lang: str = "eng", threads: int = 1) -> None:
+    def __init__(self, psm: int = 7, oem: int = 1, whitelist: str = "", lang: str = "eng", threads: int = 1,
+                 backend: str = "auto") -> None:
         self.psm, self.oem, self.whitelist, self.lang = psm, oem, whitelist, lang
         os.environ.setdefault("OMP_THREAD_LIMIT", str(threads))
+        self._capi = None
+        if backend in ("auto", "capi"):
+            from pipelines.document.tess_capi import CApiEngine, load_library
+
+            if load_library() is not None:
+                self._capi = CApiEngine(lang, oem, psm, {"load_system_dawg": "0", "load_freq_dawg": "0"},
+                                        {"tessedit_char_whitelist": whitelist} if whitelist else {})
+            elif backend == "capi":
+                raise StageError("libtesseract is not installed")
+
+    @property
+    def backend(self) -> str:
+        """``"capi"`` (libtesseract, model kept loaded) or ``"cli"`` (the binary via pytesseract)."""
+        return "capi" if self._capi is not None else "cli"
 
     def _config(self) -> str:
         cfg = f"--oem {self.oem} --psm {self.psm} -c load_system_dawg=0 -c load_freq_dawg=0"
@@ -47,6 +62,8 @@ class Tesseract:
         Raises:
             StageError: the tesseract binary is missing or failed.
         """
+        if self._capi is not None:
+            return self._capi.text(image)[0]
         import pytesseract
 
         try:
@@ -72,26 +89,38 @@ class Tesseract:
         return sorted(out, key=lambda item: item[1])
 
     def chars(self, image: np.ndarray) -> list[tuple[str, int, int]]:
-        """Characters with their horizontal extent: ``(char, left, right)`` in pixels, in reading order.
+        """Characters with their horizontal extent: ``(char, left, right)`` in pixels, in reading order."""
+        return [(c, x0, x1) for c, x0, x1, _, _ in self.char_boxes(image)]
+
+    def char_boxes(self, image: np.ndarray) -> list[tuple[str, int, int, int, int]]:
+        """Characters with their boxes: ``(char, left, right, top, bottom)``, pixels, y down, reading order.
 
         Raises:
             StageError: the tesseract binary is missing or failed.
         """
-        import pytesseract
+        if self._capi is not None:
+            boxes = self._capi.boxes(image)
+        else:
+            import pytesseract
 
-        try:
-            boxes = pytesseract.image_to_boxes(image, lang=self.lang, config=self._config())
-        except (pytesseract.TesseractError, pytesseract.TesseractNotFoundError, OSError) as exc:
-            raise StageError(f"tesseract failed: {exc}") from exc
+            try:
+                boxes = pytesseract.image_to_boxes(image, lang=self.lang, config=self._config())
+            except (pytesseract.TesseractError, pytesseract.TesseractNotFoundError, OSError) as exc:
+                raise StageError(f"tesseract failed: {exc}") from exc
+        height = image.shape[0]
         out = []
         for row in boxes.splitlines():
             parts = row.split(" ")
-            if len(parts) >= 5 and parts[0].strip():
-                out.append((parts[0], int(parts[1]), int(parts[3])))
+            if len(parts) >= 5 and parts[0].strip():  # tesseract's origin is the bottom-left corner
+                out.append((parts[0], int(parts[1]), int(parts[3]), height - int(parts[4]), height - int(parts[2])))
         return out
 
     def read(self, image: np.ndarray) -> OcrText:
         """Text and mean confidence (one Tesseract call, via its TSV output)."""
+        if self._capi is not None:
+            text, conf = self._capi.text(image)
+            lines = [" ".join(ln.split()) for ln in text.splitlines() if ln.strip()]
+            return OcrText("\n".join(lines), max(conf, 0) / 100.0 if lines else 0.0)
         import pytesseract
 
         try:
