@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import email
 import io
+import json
 import re
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from pipelines.scopes.otp import Channel, ConsoleSender, OtpConfig, OtpService, SmtpSender
+from pipelines.scopes.otp import Channel, ConsoleSender, HttpSmsSender, OtpConfig, OtpService, SmtpSender
 from veid.errors import AdapterError, InputError
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -125,3 +128,33 @@ def test_config_and_secret_validation() -> None:
         OtpConfig(digits=4)
     with pytest.raises(InputError):
         OtpService(OtpConfig(), b"short", ConsoleSender(io.StringIO()))
+
+
+def test_http_sms_gateway() -> None:
+    received: list[tuple[str, dict]] = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append((self.headers.get("Authorization"), json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+            self.send_response(202 if self.headers.get("Authorization") == "Bearer t0k" else 401)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/sms"
+        svc = OtpService(OtpConfig(), SECRET, HttpSmsSender(url, token="t0k"))
+        ch = svc.issue(Channel.SMS, "+15550001111")
+        auth, payload = received[0]
+        assert auth == "Bearer t0k" and payload["to"] == "+15550001111"
+        assert svc.verify(ch.challenge_id, _code(payload["body"])).passed
+        with pytest.raises(AdapterError):  # the gateway refuses a wrong token
+            OtpService(OtpConfig(), SECRET, HttpSmsSender(url, token="bad")).issue(Channel.SMS, "+15550001111")
+        with pytest.raises(InputError):
+            HttpSmsSender("http://gateway.example/sms").send(Channel.SMS, "+1", "s", "b")
+    finally:
+        server.shutdown()
+        server.server_close()
