@@ -23,6 +23,7 @@ class OrientationConfig:
         landmark_weight: bonus for a face whose landmarks are upright (eyes above the mouth, left eye
             left of the right eye), penalty otherwise; MTCNN finds faces turned by 90 degrees too, the
             landmarks tell them apart.
+        batch: run the candidate angles as one MTCNN batch (padded to the largest) instead of one call each.
     """
 
     angles: tuple[int, ...] = (0, 90, 180, 270)
@@ -30,6 +31,7 @@ class OrientationConfig:
     min_face_size: int = 20
     min_confidence: float = 0.8
     landmark_weight: float = 0.5
+    batch: bool = True
 
 
 @dataclass(frozen=True)
@@ -119,12 +121,15 @@ class FaceOrientation:
         s = min(1.0, self.cfg.work_side / max(h, w))
         small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
         hits = []
-        for angle in self.cfg.angles:
-            turned = rotate(small, angle)
-            try:
-                faces = self.detector.detect_faces(turned, min_face_size=self.cfg.min_face_size)
-            except (ValueError, RuntimeError) as exc:
-                raise StageError(f"MTCNN failed: {exc}") from exc
+        turned_all = [rotate(small, angle) for angle in self.cfg.angles]
+        try:
+            if self.cfg.batch:  # one padded batch through the three networks: faster than four calls
+                per_angle = self.detector.detect_faces(turned_all, min_face_size=self.cfg.min_face_size)
+            else:
+                per_angle = [self.detector.detect_faces(t, min_face_size=self.cfg.min_face_size) for t in turned_all]
+        except (ValueError, RuntimeError) as exc:
+            raise StageError(f"MTCNN failed: {exc}") from exc
+        for angle, faces in zip(self.cfg.angles, per_angle):
             faces = [f for f in faces or [] if float(f.get("confidence", 0.0)) >= self.cfg.min_confidence]
             if not faces:
                 continue

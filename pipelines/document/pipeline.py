@@ -149,6 +149,17 @@ def _family(mrz: MrzReading | None, barcodes: tuple[Barcode, ...], is_card: bool
     return DocumentFamily.DRIVER_LICENSE_AAMVA if is_card else None
 
 
+def _find_barcodes(reader: BarcodeReader, rgb: np.ndarray, warped: WarpedDocument | None) -> tuple[Barcode, ...]:
+    """Barcodes of the photo, else of the flattened document at 1x and 1.5x (small, skewed symbols)."""
+    import cv2
+
+    found = reader(rgb)
+    if not found and warped is not None:
+        found = reader(warped.image) or reader(cv2.resize(warped.image, None, fx=1.5, fy=1.5,
+                                                           interpolation=cv2.INTER_CUBIC))
+    return tuple(found)
+
+
 def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
     out = {}
     for f, ft in ocr.items():
@@ -189,35 +200,39 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     orient = stages.orientation(rgb)
     t["orientation"] = (time.perf_counter() - t0) * 1e3
     barcodes: tuple[Barcode, ...] = ()
+    upright = rotate(rgb, orient.angle)
+    t0 = time.perf_counter()
+    try:
+        warped: WarpedDocument | None = stages.warper(upright, allow_whole_frame=True)
+    except InputError:
+        if orient.face_found:
+            raise
+        warped = None
+    t["perspective"] = (time.perf_counter() - t0) * 1e3
     if not orient.face_found:  # licence backs have no portrait: a barcode must then be in view
         t0 = time.perf_counter()
-        barcodes = tuple(stages.barcode(rgb))
+        barcodes = _find_barcodes(stages.barcode, rgb, warped)
         t["barcode"] = (time.perf_counter() - t0) * 1e3
         if not barcodes:
             raise InputError("no face found in any orientation and no barcode in view: not an identity document")
-    upright = rotate(rgb, orient.angle)
 
     t0 = time.perf_counter()
-    warped = stages.warper(upright, allow_whole_frame=True)
-    t["perspective"] = (time.perf_counter() - t0) * 1e3
-
-    t0 = time.perf_counter()
-    det = stages.mrz(warped.image) if orient.face_found else None
-    if orient.face_found and (det is None or not det.reading.valid) and not warped.whole_frame:
+    det = stages.mrz(warped.image) if orient.face_found and warped is not None else None
+    if orient.face_found and (det is None or not det.reading.valid) and warped is not None and not warped.whole_frame:
         det2 = stages.mrz(upright)  # the warp may have clipped the zone
         if det2 is not None and (det is None or det2.reading.n_valid_checks > det.reading.n_valid_checks):
             det = det2
     mrz = det.reading if det is not None else None
     t["mrz"] = (time.perf_counter() - t0) * 1e3
 
-    if orient.face_found and mrz is None:
+    if orient.face_found and mrz is None and warped is not None:
         t0 = time.perf_counter()
         barcodes = tuple(stages.barcode(warped.image))
         t["barcode"] = (time.perf_counter() - t0) * 1e3
-    family = _family(mrz, barcodes, warped.is_card)
+    family = _family(mrz, barcodes, warped.is_card if warped is not None else None)
 
     ocr: dict = {}
-    if stages.locator is not None and orient.face_found:
+    if stages.locator is not None and orient.face_found and warped is not None:
         t0 = time.perf_counter()
         layout = stages.locator(warped.image)
         t["text_detection"] = (time.perf_counter() - t0) * 1e3
