@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, ps in sets:
         d, y, dropped = ev.pair_distances(ps, emb.vectors)
         print(_row(name, d, y, dropped, cal.threshold, 1e-3))
-    print("FTA: pairs dropped because MTCNN found no face in one photo. FRR@: FRR at FAR 0.1% with the threshold set on "
+    print("FTA: pairs dropped because neither MTCNN nor the HOG fallback found a face in one photo. FRR@: FRR at FAR 0.1% with the threshold set on "
           "the evaluation pairs themselves (resolution 1/imp; meaningless when imp < 1000).")
 
     # timing
