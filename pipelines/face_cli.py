@@ -12,9 +12,11 @@ import click
 @click.argument("image_a", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("image_b", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--document-portrait", is_flag=True,
+              help="IMAGE_A is a portrait cut from an identity document: also check that IMAGE_B is not that portrait.")
 @click.option("--params", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="params.yaml to read the `face` section from (default: the repository's).")
-def face(image_a: Path, image_b: Path, as_json: bool, params: Path | None) -> None:
+def face(image_a: Path, image_b: Path, as_json: bool, document_portrait: bool, params: Path | None) -> None:
     """Compare the largest face in IMAGE_A with the largest face in IMAGE_B.
 
     Prints the embedding distance, whether it is a match at the calibrated threshold, the
@@ -29,7 +31,7 @@ def face(image_a: Path, image_b: Path, as_json: bool, params: Path | None) -> No
     from veid.config import DEFAULT_PARAMS, load_section
 
     cfg = load_section(params or DEFAULT_PARAMS, "face", FaceConfig)
-    result = FaceVerifier(cfg, FaceModels.load()).compare(image_a, image_b)
+    result = FaceVerifier(cfg, FaceModels.load()).compare(image_a, image_b, a_is_document_portrait=document_portrait)
     if as_json:
         click.echo(json.dumps(result.to_json_dict(), indent=2))
         return
@@ -37,7 +39,7 @@ def face(image_a: Path, image_b: Path, as_json: bool, params: Path | None) -> No
     click.echo(f"distance     {result.distance:.4f}  (threshold {result.threshold:.4f})")
     click.echo(f"match        {verdict}")
     click.echo(f"probability  {result.probability:.3f}")
-    click.echo(f"quality      {'all checks passed' if result.quality_passed else 'FAILED'}")
+    click.echo(f"checks       {'all passed' if result.quality_passed else 'FAILED'}")
     for check in result.checks:
         mark = "ok  " if check.passed else "FAIL"
         click.echo(f"  {mark} {check.name:<28} {check.reason}")
