@@ -53,7 +53,7 @@ class ChainConfig:
     initial_balance: int = 1_000_000_000_000
     quorum_tolerance: int = 0
     quorum_threshold: tuple[int, int] = (2, 3)
-    tier_names: tuple[str, ...] = ("trusted", "verified", "basic", "unverified")
+    tier_names: tuple[str, ...] = ("premium", "standard", "basic", "unverified")
     tier_min_scores: tuple[int, ...] = (85, 70, 50, 0)
     tx_timeout_s: float = 30.0
     poll_interval_s: float = 0.005

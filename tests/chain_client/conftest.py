@@ -35,7 +35,7 @@ class Chain:
     def key(self, name: str) -> AccountKey:
         return AccountKey.from_mnemonic((self.home / "keys" / f"{name}.mnemonic").read_text(), self.cfg.prefix)
 
-    def payload(self, validator: str, subject: str, score: int, scope_id: str = "", tier: str = "verified") -> AttestationPayload:
+    def payload(self, validator: str, subject: str, score: int, scope_id: str = "", tier: str = "standard") -> AttestationPayload:
         """A real attest/ signed attestation by ``validator`` about ``subject``."""
         key = self.key(validator)
         att = Attestation(

@@ -71,7 +71,7 @@ def test_cosmpy_attestations_reach_quorum(chain):
     # 10 of 30 power is not a quorum; 20 of 30 reaches 2/3.
     assert scores[0] is None
     assert scores[1].score == 77 and scores[1].agreeing_power == 20 and scores[1].total_power == 30
-    assert scores[2].agreeing_power == 30 and scores[2].tier == "verified"
+    assert scores[2].agreeing_power == 30 and scores[2].tier == "standard"
     atts = chain.client.attestations(alice, limit=2)  # two pages
     assert len(atts) == 3 and {a.validator for a in atts} == {chain.addr(f"validator-{i}") for i in range(3)}
 
@@ -108,7 +108,7 @@ def test_update_score_compat_message(chain):
     for i in range(2):
         chain.client.submit(chain.wallet(f"validator-{i}"), [msg_update_score(chain.addr(f"validator-{i}"), bob, 90, 7)])
     record = chain.client.score(bob)
-    assert record.score == 90 and record.tier == "trusted" and record.round == "v7" and record.score_version == 7
+    assert record.score == 90 and record.tier == "premium" and record.round == "v7" and record.score_version == 7
 
 
 def test_upload_scope_then_verified_by_quorum(chain):

@@ -212,7 +212,7 @@ def test_expired_attestation_is_refused(chain):
 
     key = chain.key("validator-0")
     att = Attestation(
-        issuer=key.address, subject=chain.addr("alice"), score=70, tier="verified", scopes=(), reason_codes=(),
+        issuer=key.address, subject=chain.addr("alice"), score=70, tier="standard", scopes=(), reason_codes=(),
         model_versions=(ModelVersion("scorer", "cd" * 32),), pipeline_version="0.1.0",
         evidence_commitment=commit_evidence([bytes(32)], []), issued_at=1_000, expires_at=2_000,
     )  # fmt: skip
