@@ -141,9 +141,13 @@ class ValidatorDaemon:
             for scope in sorted(pending, key=lambda s: (s.uploaded_height, s.scope_id)):
                 if stop.is_set():
                     break
-                if self.process(scope):
-                    done += 1
-                    worked = True
+                try:
+                    if self.process(scope):
+                        done += 1
+                        worked = True
+                except ChainError as exc:  # the chain went away mid-request: the recorded state is resumed later
+                    _LOG.warning("request %s: chain error, will retry: %s", scope.scope_id, exc)
+                    break
             if exit_when_idle and not worked and self._nothing_left(pending):
                 break
             if not worked:

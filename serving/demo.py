@@ -91,7 +91,7 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
         ChainError: the chain did not start or no quorum was reached within ``timeout_s``.
     """
     from attest.keys import AccountKey, Ed25519Key
-    from chain_client.chain.home import init_home, spawn_node, wallet
+    from chain_client.chain.home import init_home, wallet
     from chain_client.client import ChainClient
     from chain_client.config import ChainConfig
     from chain_client.messages import msg_register_client
@@ -116,7 +116,7 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
     try:
         echo(f"[1/7] chain: init {chain_home} (3 validators, users, genesis) and start the node")
         init_home(chain_home, cfg, overwrite=True)
-        node, address = spawn_node(chain_home, grpc_port=0)
+        node, address = _spawn_node(chain_home)
         children.add("chain", node)
         client = ChainClient(address, cfg)
         mark("chain started")
@@ -171,8 +171,7 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
             log = open(logs / f"{name}.log", "w")
             children.add(name, subprocess.Popen(
                 [sys.executable, "-m", "veid.cli", "validator", "run", "--home", str(vhome), "--grpc", address,
-                 "--params", str(params)], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent))
+                 "--params", str(params), "--exit-with-parent"], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT))
         record = _wait_for_score(client, account.address, scope_id, children, timeout_s - (time.monotonic() - t0), logs)
         mark("quorum")
         atts = tuple(_attestation_view(a) for a in client.attestations(account.address))
@@ -183,14 +182,30 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
         children.stop()
 
 
-def _die_with_parent() -> None:
-    """In a child: ask Linux to send SIGTERM when the demo process dies, even by SIGKILL."""
-    try:
-        import ctypes
+#: Runs a command with PR_SET_PDEATHSIG=SIGTERM (kept across exec): the child stops if the demo dies, even by SIGKILL.
+_WITH_PARENT = ("import ctypes, os, signal, sys; ctypes.CDLL('libc.so.6').prctl(1, signal.SIGTERM); "
+                "os.getppid() == int(sys.argv[1]) or sys.exit(0); os.execv(sys.executable, [sys.executable] + sys.argv[2:])")
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+
+def _spawn_node(home: Path, timeout_s: float = 60.0) -> tuple[subprocess.Popen, str]:
+    """``veid chain start --home HOME`` on a free loopback port, tied to this process; returns it and its address."""
+    (home / "node.json").unlink(missing_ok=True)
+    log = open(home / "node.log", "w")
+    proc = subprocess.Popen([sys.executable, "-c", _WITH_PARENT, str(os.getpid()), "-m", "veid.cli", "chain", "start",
+                             "--home", str(home), "--grpc-port", "0"], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            info = json.loads((home / "node.json").read_text(encoding="utf-8"))
+            if info.get("pid") == proc.pid:
+                return proc, info["grpc"]
+        except (OSError, ValueError):
+            pass
+        if proc.poll() is not None:
+            raise ChainError(f"chain node exited with {proc.returncode}: {(home / 'node.log').read_text()[-800:]}")
+        time.sleep(0.05)
+    proc.kill()
+    raise ChainError(f"chain node in {home} did not serve within {timeout_s} s")
 
 
 def _run(cmd: list[str], log: Path) -> None:

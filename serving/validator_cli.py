@@ -50,12 +50,16 @@ def init(home: Path, key_name: str, chain_home: Path, envelopes: Path | None, ov
 @click.option("--grpc", "grpc_address", default=None, help="Chain gRPC host:port (default: the chain home's running node).")
 @click.option("--max-seconds", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--exit-when-idle", is_flag=True, help="Stop when no request is pending (batch use).")
+@click.option("--exit-with-parent", is_flag=True,
+              help="Stop (SIGTERM) when the parent process dies, even if it is killed (Linux; used by `veid demo`).")
 @click.option("--crash-after", type=click.Choice(["", "attested", "submitted"]), default="", hidden=True,
               help="Fault injection for tests: exit abruptly right after this step.")
 @_params
 def run(home: Path, key_name: str | None, grpc_address: str | None, max_seconds: float | None, exit_when_idle: bool,
-        crash_after: str, params_path: Path) -> None:
+        exit_with_parent: bool, crash_after: str, params_path: Path) -> None:
     """Watch the chain for verification requests and submit an attestation for each (Ctrl-C stops cleanly)."""
+    if exit_with_parent:
+        _exit_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from attest.config import AttestConfig
     from chain_client.chain.home import load_config, running_address, wallet
@@ -102,6 +106,19 @@ def run(home: Path, key_name: str | None, grpc_address: str | None, max_seconds:
         client.close()
     click.echo(f"validator {vhome.key_name}: {n} attestation(s) submitted this run; "
                + ", ".join(f"{s.value} {c}" for s, c in sorted(counts.items(), key=lambda t: t[0].value)), err=True)
+
+
+def _exit_with_parent() -> None:
+    """Ask Linux for SIGTERM when the parent dies (PR_SET_PDEATHSIG); exit now if it is already gone."""
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except OSError:
+        return
+    if os.getppid() != parent:
+        raise SystemExit(0)
 
 
 def _wallet(vhome, prefix: str, chain_wallet):
