@@ -32,7 +32,7 @@ class UnetConfig:
             384 = the map long side of a 768-px document.
     """
 
-    widths: tuple[int, ...] = (16, 32, 48, 64, 96)
+    widths: tuple[int, ...] = (8, 16, 32, 48, 64)
     convs_per_stage: int = 1
     use_image: bool = True
     coord_scale: float = 384.0
