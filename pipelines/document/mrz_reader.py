@@ -242,6 +242,8 @@ class MrzReader:
         self._block = Tesseract(psm=6, whitelist=MRZ_WHITELIST)
         self._line = Tesseract(psm=7, whitelist=MRZ_WHITELIST)
         self._chevron = ChevronLineReader(self._line, self._block)
+        # kept across images: each worker thread keeps its own loaded Tesseract instance
+        self._pool = ThreadPoolExecutor(max_workers=self.cfg.workers, thread_name_prefix="veid-mrz")
 
     def __call__(self, image: np.ndarray) -> MrzDetection | None:
         """Read the MRZ of ``image`` (uint8, HxW or HxWx3 RGB); ``None`` when no MRZ-like text is found."""
@@ -249,21 +251,21 @@ class MrzReader:
         best: MrzDetection | None = None
         calls = 0
         rotations = (0, 180, 90, 270) if self.cfg.try_rotations else (0,)
-        with ThreadPoolExecutor(max_workers=self.cfg.workers) as pool:
-            for rot in rotations:
-                if rot and best is not None and (best.reading.n_valid_checks >= 3
-                                                 or best.reading.fields.check("birth_date").valid):
-                    break  # the upright read is an MRZ, only misread: turning it will not help
-                g = gray if rot == 0 else np.ascontiguousarray(np.rot90(gray, k=-rot // 90))
-                for group in _groups(_line_blobs(g, self.cfg), self.cfg.max_groups):
-                    if calls >= self.cfg.max_calls:
-                        break
-                    reading, n = self._read_group(g, group, pool)
-                    calls += n
-                    if reading is not None and (best is None or _better(best.reading, reading) is reading):
-                        best = MrzDetection(reading, group, rot, calls)
-                    if best is not None and best.reading.valid:
-                        return MrzDetection(best.reading, best.lines, best.rotation, calls)
+        pool = self._pool
+        for rot in rotations:
+            if rot and best is not None and (best.reading.n_valid_checks >= 3
+                                             or best.reading.fields.check("birth_date").valid):
+                break  # the upright read is an MRZ, only misread: turning it will not help
+            g = gray if rot == 0 else np.ascontiguousarray(np.rot90(gray, k=-rot // 90))
+            for group in _groups(_line_blobs(g, self.cfg), self.cfg.max_groups):
+                if calls >= self.cfg.max_calls:
+                    break
+                reading, n = self._read_group(g, group, pool)
+                calls += n
+                if reading is not None and (best is None or _better(best.reading, reading) is reading):
+                    best = MrzDetection(reading, group, rot, calls)
+                if best is not None and best.reading.valid:
+                    return MrzDetection(best.reading, best.lines, best.rotation, calls)
         return None if best is None else MrzDetection(best.reading, best.lines, best.rotation, calls)
 
     def _read_group(self, gray: np.ndarray, group: tuple[MrzLine, ...],
