@@ -171,7 +171,7 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
             log = open(logs / f"{name}.log", "w")
             children.add(name, subprocess.Popen(
                 [sys.executable, "-m", "veid.cli", "validator", "run", "--home", str(vhome), "--grpc", address,
-                 "--params", str(params), "--exit-with-parent"], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT))
+                 "--params", str(params), "--parent-pid", str(os.getpid())], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT))
         record = _wait_for_score(client, account.address, scope_id, children, timeout_s - (time.monotonic() - t0), logs)
         mark("quorum")
         atts = tuple(_attestation_view(a) for a in client.attestations(account.address))

@@ -50,16 +50,16 @@ def init(home: Path, key_name: str, chain_home: Path, envelopes: Path | None, ov
 @click.option("--grpc", "grpc_address", default=None, help="Chain gRPC host:port (default: the chain home's running node).")
 @click.option("--max-seconds", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--exit-when-idle", is_flag=True, help="Stop when no request is pending (batch use).")
-@click.option("--exit-with-parent", is_flag=True,
-              help="Stop (SIGTERM) when the parent process dies, even if it is killed (Linux; used by `veid demo`).")
+@click.option("--parent-pid", type=int, default=None,
+              help="Stop (SIGTERM) when this parent process dies, even if it is killed (Linux; used by `veid demo`).")
 @click.option("--crash-after", type=click.Choice(["", "attested", "submitted"]), default="", hidden=True,
               help="Fault injection for tests: exit abruptly right after this step.")
 @_params
 def run(home: Path, key_name: str | None, grpc_address: str | None, max_seconds: float | None, exit_when_idle: bool,
-        exit_with_parent: bool, crash_after: str, params_path: Path) -> None:
+        parent_pid: int | None, crash_after: str, params_path: Path) -> None:
     """Watch the chain for verification requests and submit an attestation for each (Ctrl-C stops cleanly)."""
-    if exit_with_parent:
-        _exit_with_parent()
+    if parent_pid is not None:
+        _exit_with_parent(parent_pid)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from attest.config import AttestConfig
     from chain_client.chain.home import load_config, running_address, wallet
@@ -108,11 +108,10 @@ def run(home: Path, key_name: str | None, grpc_address: str | None, max_seconds:
                + ", ".join(f"{s.value} {c}" for s, c in sorted(counts.items(), key=lambda t: t[0].value)), err=True)
 
 
-def _exit_with_parent() -> None:
-    """Ask Linux for SIGTERM when the parent dies (PR_SET_PDEATHSIG); exit now if it is already gone."""
+def _exit_with_parent(parent: int) -> None:
+    """Ask Linux for SIGTERM when the parent dies (PR_SET_PDEATHSIG); exit now if ``parent`` is already gone."""
     import ctypes
 
-    parent = os.getppid()
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
     except OSError:
