@@ -335,7 +335,7 @@ class MrzReader:
         is kept only if the reading stays valid.
         """
         row = 2 if reading.layout is MrzLayout.TD1 else 0
-        if not re.search(r"<[KCE]|[KCE]<", reading.lines[row]):
+        if not re.search(r"<[KCE]|[KCE]<|[KCEGSLRX]{4}", reading.lines[row]):
             return reading
         line = self._chevron(crops[row], (reading.layout.shape[1],))
         if line is None:
