@@ -9,6 +9,7 @@ import numpy as np
 
 from pipelines.document.orientation import rotate
 from pipelines.document.tesseract import Tesseract
+from veid.errors import StageError
 from veid.types import FIELD_CLASS, Box, Field, Quad
 
 
@@ -125,8 +126,12 @@ class FieldLocator:
         self.cfg, self.craft, self.unet, self.decode = cfg, craft, unet, decode
 
     def _run(self, image: np.ndarray) -> tuple[list[TextBox], np.ndarray, float]:
-        maps = self.craft.predict(image)
-        probs = self.unet.predict(maps, image)
+        try:  # boundary to TensorFlow: its graph and shape errors become ours
+            maps = self.craft.predict(image)
+            probs = self.unet.predict(maps, image)
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise StageError(f"field models failed on a {image.shape[1]}x{image.shape[0]} document: "
+                             f"{type(exc).__name__}") from exc
         h, w = image.shape[:2]
         words = [TextBox(q, (q.bounds().center[0] / w, q.bounds().center[1] / h)) for q in self.decode(maps)]
         scale = float(maps.scale)

@@ -20,7 +20,7 @@ from pipelines.document.validation import (
     FieldValidator, ValidationConfig, barcode_values, cross_check, mrz_checks, mrz_values, normalize_id,
     normalize_name, parse_date,
 )
-from veid.errors import InputError
+from veid.errors import InputError, StageError
 from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 
 PIPELINE_VERSION = "document-1"
@@ -232,17 +232,23 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     family = _family(mrz, barcodes, warped.is_card if warped is not None else None)
 
     ocr: dict = {}
+    model_checks: list[CheckResult] = []
     if stages.locator is not None and orient.face_found and warped is not None:
         t0 = time.perf_counter()
-        layout = stages.locator(warped.image)
+        try:
+            layout = stages.locator(warped.image)
+        except StageError as exc:  # the MRZ and barcode still allow a judgement: say so, go on without OCR
+            layout = None
+            model_checks.append(CheckResult("document.field_models", False, 0.0, str(exc)))
         t["text_detection"] = (time.perf_counter() - t0) * 1e3
-        t0 = time.perf_counter()
-        ocr = stages.reader(layout.image if layout.image is not None else warped.image, layout)
-        t["ocr"] = (time.perf_counter() - t0) * 1e3
+        if layout is not None:
+            t0 = time.perf_counter()
+            ocr = stages.reader(layout.image if layout.image is not None else warped.image, layout)
+            t["ocr"] = (time.perf_counter() - t0) * 1e3
 
     t0 = time.perf_counter()
     ocr_values = _normalize_ocr(ocr, family)
-    checks: list[CheckResult] = []
+    checks: list[CheckResult] = list(model_checks)
     mrz_vals = mrz_values(mrz, today) if mrz is not None else {}
     aamva = next((a for b in barcodes if (a := b.aamva()) is not None), None)
     bar_vals = barcode_values(aamva) if aamva is not None else {}

@@ -107,3 +107,26 @@ def test_real_model_classes_plug_in(shared_data):
     assert res.mrz is not None and res.mrz.valid
     assert [m.name for m in res.models] == ["craft-untrained", "unet-untrained"]
     assert "text_detection" in res.timings_ms
+    assert not any(c.name == "document.field_models" for c in res.checks)  # the models ran
+
+
+def test_model_failure_degrades_to_mrz_fields_with_a_failed_check(shared_data):
+    from pipelines.document.pipeline import DocumentConfig, DocumentStages, verify_document
+    from veid.types import ModelVersion
+
+    class _Broken:
+        version = ModelVersion("broken", "")
+
+        def predict(self, *args, **kwargs):
+            raise TypeError("graph error")
+
+    class _Models:
+        craft, unet = _Broken(), _Broken()
+        versions = [ModelVersion("broken", "")]
+
+    cfg = DocumentConfig()
+    res = verify_document(shared_data / "mrz-passporteye" / "tests_data" / "passport-td3.png", cfg,
+                          DocumentStages.build(cfg, _Models()))
+    failed = {c.name: c for c in res.checks if not c.passed}
+    assert "document.field_models" in failed and "TypeError" in failed["document.field_models"].reason
+    assert res.fields[Field.ID_NUMBER].source == "mrz" and res.fields[Field.ID_NUMBER].value == "L898902C3"
