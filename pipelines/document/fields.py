@@ -23,6 +23,8 @@ class TextConfig:
         level_threshold_deg: line angle above which the crop is levelled and CRAFT runs again.
         extend_x: box extension left and right, as a fraction of the box height.
         extend_y: box extension up and down, as a fraction of the box height.
+        canvas_aspect: width / height the document is padded to before the models (0: no padding); the
+            passport-page aspect, so ID-1 cards are padded below and both reach the models at one shape.
     """
 
     mask_threshold: float = 0.5
@@ -30,6 +32,7 @@ class TextConfig:
     level_threshold_deg: float = 2.0
     extend_x: float = 0.35
     extend_y: float = 0.2
+    canvas_aspect: float = 1.42
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,16 @@ class FieldText:
     box: Box
 
 
+def _pad_to_aspect(image: np.ndarray, aspect: float) -> np.ndarray:
+    """Pad with white on the right or bottom until width / height equals ``aspect`` (no-op when <= 0)."""
+    if aspect <= 0:
+        return image
+    h, w = image.shape[:2]
+    if w / h > aspect:
+        return cv2.copyMakeBorder(image, 0, round(w / aspect) - h, 0, 0, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    return cv2.copyMakeBorder(image, 0, 0, 0, round(h * aspect) - w, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+
+
 def _mask_angle(mask: np.ndarray) -> float | None:
     ys, xs = np.nonzero(mask)
     if xs.size < 20:
@@ -125,29 +138,39 @@ class FieldLocator:
     def __init__(self, cfg: TextConfig, craft: object, unet: object, decode: object) -> None:
         self.cfg, self.craft, self.unet, self.decode = cfg, craft, unet, decode
 
-    def _run(self, image: np.ndarray) -> tuple[list[TextBox], np.ndarray, float]:
+    def _run(self, image: np.ndarray, size: tuple[int, int]) -> tuple[list[TextBox], np.ndarray, float]:
+        """Models on ``image``; word-box centres as fractions of ``size`` = (height, width) of the document."""
         try:  # boundary to TensorFlow: its graph and shape errors become ours
             maps = self.craft.predict(image)
             probs = self.unet.predict(maps, image)
         except (RuntimeError, ValueError, TypeError) as exc:
             raise StageError(f"field models failed on a {image.shape[1]}x{image.shape[0]} document: "
                              f"{type(exc).__name__}") from exc
-        h, w = image.shape[:2]
+        h, w = size
         words = [TextBox(q, (q.bounds().center[0] / w, q.bounds().center[1] / h)) for q in self.decode(maps)]
         scale = float(maps.scale)
         return words, probs, scale
 
     def __call__(self, image: np.ndarray) -> FieldLayout:
-        words, probs, scale = self._run(image)
+        """Locate the key fields on a warped document (``HxWx3`` uint8 RGB).
+
+        The image is padded (white, right/bottom) to ``canvas_aspect`` so cards and passport pages reach the
+        models at one shape (one compiled graph, and the same scale for the content as without padding);
+        boxes keep the image's own coordinates.
+        """
+        h, w = image.shape[:2]
+        image = _pad_to_aspect(image, self.cfg.canvas_aspect)
+        words, probs, scale = self._run(image, (h, w))
         angles = [a for f in Field if (a := _mask_angle(probs[..., FIELD_CLASS[f]] > self.cfg.mask_threshold)) is not None]
         level = float(np.median(angles)) if angles else 0.0
         if abs(level) > self.cfg.level_threshold_deg:  # orientation adjustment: level the crop, detect again
-            image = rotate(image, level)
-            image = image[: image.shape[0], : image.shape[1]]
-            words, probs, scale = self._run(image)
+            ih, iw = image.shape[:2]
+            m = cv2.getRotationMatrix2D((iw / 2, ih / 2), level, 1.0)
+            image = cv2.warpAffine(image, m, (iw, ih), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+            words, probs, scale = self._run(image, (h, w))
         else:
             level = 0.0
-        return FieldLayout(tuple(words), self._match(words, probs, scale, image.shape[:2]), level, image)
+        return FieldLayout(tuple(words), self._match(words, probs, scale, (h, w)), level, image)
 
     def _match(self, words: list[TextBox], probs: np.ndarray, scale: float, shape: tuple[int, int]) -> dict:
         """Assign CRAFT boxes to the field whose mask covers them, merge each field's boxes in reading order."""
