@@ -248,6 +248,10 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
 
     t0 = time.perf_counter()
     ocr_values = _normalize_ocr(ocr, family)
+    # an OCR value that fails its own format/plausibility check is a misread, not evidence: drop it
+    for f in list(ocr_values):
+        if not all(c.passed for c in stages.validator({f: ocr_values[f]}, family)):
+            del ocr_values[f]
     checks: list[CheckResult] = list(model_checks)
     mrz_vals = mrz_values(mrz, today) if mrz is not None else {}
     aamva = next((a for b in barcodes if (a := b.aamva()) is not None), None)
