@@ -70,7 +70,7 @@ class VerificationService:
         self.store = EnvelopeStore(Path(state) / "envelopes" if state else Path(CFG.envelope_dir))
         self.salts = SaltStore(Path(state) / "salts.sqlite" if state else Path(CFG.salt_db))
         self.chain = None
-        self.registry, self.identity = _registry_and_identity(self)
+        self.registry, self.identity, self.prefix = _registry_and_identity(self)
         self.stage_seconds = Histogram("veid_stage_seconds", "Wall time of each pipeline stage, seconds.", ["stage"],
                                        buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32))
         self.errors = Counter("veid_errors_total", "Refused or failed requests by kind.", ["kind"])
@@ -123,7 +123,7 @@ class VerificationService:
         except CryptoError as exc:
             raise _kind(InvalidArgument(f"malformed envelope: {exc}"), "malformed") from exc
         try:
-            env, bundle = open_bundle(parsed, encryption_key, self.registry, self.settings_prefix)
+            env, bundle = open_bundle(parsed, encryption_key, self.registry, self.prefix)
         except CryptoError as exc:
             raise _kind(UnprocessableEntity(f"envelope rejected: {exc}"), "envelope") from exc
         except InputError as exc:
@@ -156,10 +156,6 @@ class VerificationService:
             "evidence_commitment": payload.evidence_commitment.hex(),
             "stage_seconds": {n: round(s, 4) for n, s in outcome.stage_seconds},
         }
-
-    @property
-    def settings_prefix(self) -> str:
-        return os.environ.get("VEID_ADDRESS_PREFIX", "virtengine")
 
     @bentoml.api
     def score(self, features: list[float]) -> dict[str, Any]:
@@ -222,7 +218,7 @@ def _kind(exc: BentoMLException, kind: str) -> BentoMLException:
 
 
 def _registry_and_identity(service: VerificationService):
-    """The approved-client registry and (encryption key, attestor) from the environment."""
+    """The approved-client registry, (encryption key, attestor) and the address prefix, from the environment."""
     from attest.config import AttestConfig
     from serving.attestor import Attestor
 
@@ -230,7 +226,7 @@ def _registry_and_identity(service: VerificationService):
     grpc = os.environ.get("VEID_CHAIN_GRPC")
     identity = None
     home = os.environ.get("VEID_VALIDATOR_HOME")
-    prefix = "virtengine"
+    prefix = load_section(PARAMS, "attest", AttestConfig).address_prefix
     if grpc:
         from chain_client.client import ChainClient
         from chain_client.config import ChainConfig
@@ -251,4 +247,4 @@ def _registry_and_identity(service: VerificationService):
         vhome = ValidatorHome.read(home)
         validity = load_section(PARAMS, "attest", AttestConfig).attestation_validity_days
         identity = (load_encryption_key(home), Attestor(vhome.account_key(prefix), validity))
-    return registry, identity
+    return registry, identity, prefix
