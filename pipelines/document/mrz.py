@@ -32,6 +32,9 @@ class MrzLayout(str, enum.Enum):
 
 #: Characters OCR confuses between digits and letters (digit -> letter and back).
 _TO_LETTER = {"0": "O", "1": "I", "2": "Z", "4": "A", "5": "S", "6": "G", "8": "B", "7": "T"}
+#: Look-alikes whose ICAO values differ by a multiple of 10 (G 16 / 6, L 21 / 1, U 30 / 0): swapping them never
+#: changes a check digit, so no check digit can confirm such a swap.
+_UNDETECTABLE = frozenset("GLU")
 _TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "T": "1", "Z": "2", "S": "5",
              "B": "8", "G": "6", "A": "4", "E": "8"}
 
@@ -61,13 +64,34 @@ class MrzReading:
 
     @property
     def valid(self) -> bool:
-        """True only when every check digit verifies."""
-        return self.fields.valid
+        """True only when every check digit verifies and the zone is plausible (see :attr:`plausible`)."""
+        return self.fields.valid and self.plausible
+
+    @property
+    def plausible(self) -> bool:
+        """Birth and expiry are calendar dates (or all fillers) and the sex is M, F, X or ``<``.
+
+        Check digits pass by chance one time in ten each; a search over several OCR reads tries many
+        candidates, and this structural test removes most chance passes (a month 50 verifies as well
+        as a month 05).
+        """
+        f = self.fields
+        dates_ok = all(_is_date(d) for d in (f.birth_date, f.expiry_date))
+        return dates_ok and (f.sex or "<") in ("M", "F", "X", "<")
 
     @property
     def n_valid_checks(self) -> int:
         """Check digits that verify over real data (an empty optional field's filler digit is not counted)."""
         return sum(c.valid and c.printed.isdigit() for c in self.fields.checks)
+
+
+def _is_date(yymmdd: str) -> bool:
+    if set(yymmdd) == {"<"}:
+        return True
+    if not re.fullmatch(r"\d{6}", yymmdd):
+        return False
+    mm, dd = int(yymmdd[2:4]), int(yymmdd[4:])
+    return 1 <= mm <= 12 and 1 <= dd <= 31
 
 
 def parse_td2(l1: str, l2: str) -> MrzFields:
@@ -280,7 +304,7 @@ def _field_options(line: str, start: int, end: int, max_subs: int) -> list[tuple
     # prefix as a digit (at most three candidates, one per prefix length)
     letters = len(field) - len(field.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
     for head in sorted({min(letters, 2), min(letters, 1), 0}, reverse=True):
-        digits = field[:head] + "".join(_TO_DIGIT.get(c, c) for c in field[head:])
+        digits = field[:head] + "".join(_TO_DIGIT.get(c, c) if c not in _UNDETECTABLE else c for c in field[head:])
         if digits != field and _check(digits) == printed:
             return [(digits, sum(a != b for a, b in zip(digits, field)))]
     swaps = {**_TO_DIGIT, **_TO_LETTER}

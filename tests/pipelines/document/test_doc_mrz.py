@@ -107,3 +107,19 @@ def test_reader_finds_nothing_on_a_blank_page():
     import numpy as np
 
     assert MrzReader()(np.full((300, 500, 3), 255, np.uint8)) is None
+
+
+def test_impossible_dates_are_not_valid_even_when_digits_verify():
+    # birth date 745012 (month 50) with its own correct check digit and a matching composite
+    from pipelines.document.icao import check_digit
+
+    body = "L898902C36UTO" + "745012" + check_digit("745012") + "F1204159ZE184226B<<<<<1"
+    line2 = body + check_digit(body[0:10] + body[13:20] + body[21:43])
+    reading = parse_lines((TD3[0], line2))
+    assert reading.fields.valid and not reading.plausible and not reading.valid
+
+
+def test_check_digits_cannot_tell_g_from_6():
+    from pipelines.document.icao import check_digit
+
+    assert check_digit("ZG2703762") == check_digit("Z62703762")  # 16 and 6 differ by 10
