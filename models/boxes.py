@@ -31,8 +31,8 @@ class WordBoxConfig:
             measured along the rectangle side closer to vertical (text is upright here).
     """
 
-    region_low: float = 0.3
-    affinity_low: float = 0.3
+    region_low: float = 0.4
+    affinity_low: float = 0.5
     region_peak: float = 0.7
     min_area: int = 4
     expand: float = 0.25
