@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
 
-from attest.envelope import Envelope, EnvelopeContext, seal
+from attest.envelope import EnvelopeContext, seal
 from attest.keys import AccountKey, Ed25519Key, X25519Key
 from pipelines.provenance.capture import CaptureItem
 from serving.bundle import CLIENT_SCOPES, bundle_items, open_bundle, parse_bundle, seal_bundle

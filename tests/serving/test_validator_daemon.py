@@ -107,8 +107,6 @@ def test_killed_mid_request_resumes_without_duplicates(tmp_path, chain, identity
 @pytest.mark.slow
 def test_replayed_capture_in_a_second_request_is_judged_a_replay(tmp_path, chain, identity):
     """The same signed capture uploaded again under a new request: rejected with score 0 (salt reuse)."""
-    from serving.client import CaptureApp  # noqa: F401  (same helpers as above)
-
     chain_home, address, client = chain
     v0 = _validator(tmp_path, chain_home, "validator-0")
     app = CaptureApp("test-app", Ed25519Key.generate())
