@@ -147,6 +147,23 @@ def check_rgb(image_rgb: np.ndarray) -> np.ndarray:
     return image_rgb
 
 
+def run_compiled(model, batch: np.ndarray, graphs: dict) -> np.ndarray:
+    """Run ``model`` on ``batch`` through a graph compiled for exactly this input shape.
+
+    About 4x faster than eager calls on CPU. One graph per shape (static signature: the
+    bilinear upsampling layers need known sizes); inputs are padded to multiples of the
+    stride at a fixed long side, so only a few shapes occur. ``graphs`` is the caller's cache.
+    """
+    key = tuple(batch.shape)
+    fn = graphs.get(key)
+    if fn is None:
+        import tensorflow as tf
+
+        fn = tf.function(lambda t: model(t, training=False), input_signature=[tf.TensorSpec(key, tf.float32)])
+        graphs[key] = fn
+    return np.asarray(fn(batch.astype(np.float32, copy=False)))
+
+
 @dataclass
 class CraftDetector:
     """Callable wrapper: RGB document image -> :class:`CraftMaps` at half the working resolution.
@@ -161,6 +178,7 @@ class CraftDetector:
     model: object
     version: ModelVersion = field(default_factory=lambda: ModelVersion("craft-untrained", ""))
     long_side: int = 768
+    _graphs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def stride(self) -> int:
@@ -175,9 +193,7 @@ class CraftDetector:
         resized, factor = resize_long_side(image_rgb, self.long_side)
         rh, rw = resized.shape[:2]
         batch = pad_to_multiple(resized, self.stride)[None].astype(np.float32)
-        # predict_on_batch runs a compiled graph (one trace per padded size; sizes are
-        # multiples of the stride at a fixed long side, so only a few): ~4x faster than eager.
-        out = np.asarray(self.model.predict_on_batch(batch))[0]
+        out = run_compiled(self.model, batch, self._graphs)[0]
         mh, mw = (rh + 1) // 2, (rw + 1) // 2
         out = out[:mh, :mw]
         return CraftMaps(

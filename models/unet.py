@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.craft import CraftMaps, pad_to_multiple
+from models.craft import CraftMaps, pad_to_multiple, run_compiled
 from veid.errors import InputError
 from veid.types import FIELD_CLASS, ModelVersion
 
@@ -117,6 +117,7 @@ class FieldSegmenter:
     model: object
     version: ModelVersion = field(default_factory=lambda: ModelVersion("unet-untrained", ""))
     use_image: bool = True
+    _graphs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def stride(self) -> int:
@@ -136,7 +137,7 @@ class FieldSegmenter:
         """
         h, w = maps.shape
         x = pad_to_multiple(unet_input(maps, image_rgb, self.use_image), self.stride)
-        out = np.asarray(self.model.predict_on_batch(x[None]))[0]  # compiled graph, see CraftDetector
+        out = run_compiled(self.model, x[None], self._graphs)[0]
         return np.ascontiguousarray(out[:h, :w], dtype=np.float32)
 
     __call__ = predict
