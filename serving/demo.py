@@ -179,6 +179,7 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
         while len(client.attestations(account.address)) < len(validators) and time.monotonic() < late:
             time.sleep(0.5)
         atts = tuple(_attestation_view(a) for a in client.attestations(account.address))
+        record = client.score(account.address) or record  # re-read: late votes raise the agreeing power
         client.close()
         return DemoResult(account.address, scope_id, record.score, record.tier, record.agreeing_power,
                           record.total_power, atts, tuple(marks))
