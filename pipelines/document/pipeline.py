@@ -90,7 +90,11 @@ class DocumentStages:
 
 @dataclass(frozen=True)
 class FieldResult:
-    """A key field's final value, where it came from, confidence 0..1 and box on the warped document."""
+    """A key field's final value, where it came from, confidence 0..1 and box on the warped document.
+
+    The printed (OCR) value is reported unless a check-digit-verified MRZ or a barcode disagrees with it:
+    then the verified value is reported and the disagreement stays a failed cross-check.
+    """
 
     value: str
     source: str  # "ocr", "mrz" or "barcode"
@@ -266,10 +270,12 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
             checks.append(CheckResult("document.not_expired", ok, 1.0 if ok else 0.0,
                                       "expiry date not passed" if ok else "document expired"))
     fields: dict = {}
+    disagree = {c.name.split(".", 1)[1] for c in checks if not c.passed and c.name.split(".")[0] in ("mrz", "barcode")}
     for f in Field:
-        if f in ocr_values:
+        verified = (f in mrz_vals and mrz is not None and mrz.valid) or f in bar_vals
+        if f in ocr_values and not (verified and f.value in disagree):
             fields[f] = FieldResult(ocr_values[f], "ocr", ocr[f].confidence, ocr[f].box)
-        elif f in mrz_vals and mrz is not None:
+        elif f in mrz_vals and mrz is not None and (mrz.valid or f not in bar_vals):
             fields[f] = FieldResult(mrz_vals[f], "mrz", 1.0 if mrz.valid else 0.5)
         elif f in bar_vals:
             fields[f] = FieldResult(bar_vals[f], "barcode", 1.0)
