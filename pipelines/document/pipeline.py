@@ -154,13 +154,16 @@ def _family(mrz: MrzReading | None, barcodes: tuple[Barcode, ...], is_card: bool
 
 
 def _find_barcodes(reader: BarcodeReader, rgb: np.ndarray, warped: WarpedDocument | None) -> tuple[Barcode, ...]:
-    """Barcodes of the photo, else of the flattened document at 1x and 1.5x (small, skewed symbols)."""
+    """Barcodes of the photo, else of the flattened document at 1x, 1.5x, then 1.5x sharpened."""
     import cv2
 
     found = reader(rgb)
     if not found and warped is not None:
-        found = reader(warped.image) or reader(cv2.resize(warped.image, None, fx=1.5, fy=1.5,
-                                                           interpolation=cv2.INTER_CUBIC))
+        img = warped.image
+        found = reader(img) or reader(cv2.resize(img, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC))
+        if not found:  # blurred capture: unsharp mask, then 1.5x
+            sharp = cv2.addWeighted(img, 1.8, cv2.GaussianBlur(img, (0, 0), 2), -0.8, 0)
+            found = reader(cv2.resize(sharp, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC))
     return tuple(found)
 
 
@@ -213,21 +216,34 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
             raise
         warped = None
     t["perspective"] = (time.perf_counter() - t0) * 1e3
+    mrz_first = None
     if not orient.face_found:  # licence backs have no portrait: a barcode must then be in view
         t0 = time.perf_counter()
         barcodes = _find_barcodes(stages.barcode, rgb, warped)
         t["barcode"] = (time.perf_counter() - t0) * 1e3
-        if not barcodes:
-            raise InputError("no face found in any orientation and no barcode in view: not an identity document")
+        if not barcodes:  # a portrait MTCNN missed: an MRZ (any rotation) still shows a document
+            t0 = time.perf_counter()
+            mrz_first = stages.mrz(rgb)
+            t["mrz"] = (time.perf_counter() - t0) * 1e3
+            if mrz_first is None or mrz_first.reading.n_valid_checks < 2:
+                raise InputError("no face found in any orientation and neither a barcode nor an MRZ in view: "
+                                 "not an identity document")
+            angle = (360 - mrz_first.rotation) % 360  # the reader turned the photo clockwise by `rotation`
+            orient = Orientation(angle, 0.0, False, ())
+            upright = rotate(rgb, angle)
+            try:
+                warped = stages.warper(upright, allow_whole_frame=True)
+            except InputError:
+                warped = None
 
     t0 = time.perf_counter()
-    det = stages.mrz(warped.image) if orient.face_found and warped is not None else None
+    det = stages.mrz(warped.image) if orient.face_found and warped is not None else mrz_first
     if orient.face_found and (det is None or not det.reading.valid) and warped is not None and not warped.whole_frame:
         det2 = stages.mrz(upright)  # the warp may have clipped the zone
         if det2 is not None and (det is None or det2.reading.n_valid_checks > det.reading.n_valid_checks):
             det = det2
     mrz = det.reading if det is not None else None
-    t["mrz"] = (time.perf_counter() - t0) * 1e3
+    t["mrz"] = t.get("mrz", 0.0) + (time.perf_counter() - t0) * 1e3
 
     if orient.face_found and mrz is None and warped is not None:
         t0 = time.perf_counter()
@@ -237,7 +253,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
 
     ocr: dict = {}
     model_checks: list[CheckResult] = []
-    if stages.locator is not None and orient.face_found and warped is not None:
+    if stages.locator is not None and (orient.face_found or mrz_first is not None) and warped is not None:
         t0 = time.perf_counter()
         try:
             layout = stages.locator(warped.image)
