@@ -202,10 +202,10 @@ def bench_synth(limit: int | None, synth_dir: Path) -> None:
             res = None
             errors += 1
         lat.append(time.perf_counter() - t)
-        if res is not None and res.orientation.face_found:
-            orient_ok += res.orientation.angle % 360 == r["orientation"] % 360
-        elif res is not None and r["side"] == "back":
+        if res is not None and r["side"] == "back" and not res.orientation.face_found:
             orient_ok += 1 if res.barcodes else 0  # no portrait: the barcode reader handles rotation itself
+        elif res is not None:  # from the portrait, or from the MRZ when MTCNN found no face
+            orient_ok += res.orientation.angle % 360 == r["orientation"] % 360
         idd = r["identity_data"]
         truth = {
             Field.ID_NUMBER: normalize_id(r["fields"]["id_number"]["text"] if r["fields"] else idd["id_number"]),
