@@ -20,6 +20,7 @@ from pathlib import Path
 from veid.errors import ChainError, InputError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_FACES = REPO_ROOT / "data" / "demo_faces"
 CLIENT_ID = "veid-demo-app"
 USER = "alice"
 
@@ -63,17 +64,24 @@ class Children:
 
 
 def pick_identity(synth_dir: Path) -> tuple[dict, dict]:
-    """The first genuine document front with a selfie, and its web-scope history (``scopes.jsonl``)."""
+    """The first genuine document front with a selfie, and its web-scope history (``scopes.jsonl``).
+
+    A front whose identity also has a genuine web-scope history (label 1) is preferred, so that the
+    demo shows a genuine user end to end; otherwise the first genuine front is taken as it is.
+    """
     scopes = {}
     if (synth_dir / "scopes.jsonl").exists():
         for line in (synth_dir / "scopes.jsonl").read_text().splitlines():
             rec = json.loads(line)
             scopes[rec["identity"]] = rec
-    for line in (synth_dir / "manifest.jsonl").read_text().splitlines():
-        rec = json.loads(line)
-        if rec["side"] == "front" and rec["selfie"] and rec["label"]["genuine"]:
-            return rec, scopes.get(rec["identity"], {})
-    raise InputError(f"no genuine document front with a selfie in {synth_dir}")
+    fronts = [json.loads(line) for line in (synth_dir / "manifest.jsonl").read_text().splitlines()]
+    fronts = [r for r in fronts if r["side"] == "front" and r["selfie"] and r["label"]["genuine"]]
+    if not fronts:
+        raise InputError(f"no genuine document front with a selfie in {synth_dir}")
+    for rec in fronts:
+        if scopes.get(rec["identity"], {}).get("label") == 1:
+            return rec, scopes[rec["identity"]]
+    return fronts[0], scopes.get(fronts[0]["identity"], {})
 
 
 def client_scopes(history: dict) -> dict:
@@ -97,8 +105,8 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
     from chain_client.messages import msg_register_client
     from serving.client import CaptureApp, request_verification
     from serving.envelope_store import EnvelopeStore
-    from serving.keydir import FileKeyDirectory
-    from training.synth import generate
+    from serving.keydir import ChainKeyDirectory
+    from training.synth import SynthConfig, generate
     from veid.config import load_section
 
     t0 = time.monotonic()
@@ -122,7 +130,7 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
         mark("chain started")
         echo(f"      serving gRPC on {address}")
 
-        echo("[2/7] validators: encryption keys (0600) in their homes, public keys published")
+        echo("[2/7] validators: encryption keys (0600) in their homes, public keys on chain")
         validators = client.validators()
         vhomes = []
         for i, v in enumerate(sorted(validators, key=lambda v: v.moniker)):
@@ -130,9 +138,8 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
             _run([sys.executable, "-m", "veid.cli", "validator", "init", "--home", str(vhome), "--key", v.moniker,
                   "--chain-home", str(chain_home), "--overwrite"], logs / f"init-{v.moniker}.log")
             vhomes.append((v.moniker, vhome))
-        directory = FileKeyDirectory.for_chain_home(chain_home)
-        recipients = directory.recipients([v.address for v in validators])
-        echo(f"      {len(recipients)} encryption keys in {directory.path}")
+        recipients = ChainKeyDirectory(client).recipients([v.address for v in validators])
+        echo(f"      {len(recipients)} encryption keys read from the chain's validator records")
 
         echo("[3/7] capture client: Ed25519 key, approved on chain by the genesis account")
         client_key = Ed25519Key.generate()
@@ -148,7 +155,10 @@ def run_demo(work: Path, params: Path, *, seed: int = 3, timeout_s: float = 240.
 
         echo(f"[4/7] synthetic identity (training.synth, seed {seed})")
         synth_dir = work / "synth"
-        generate(synth_dir, n=4, seed=seed, progress=False, force=True)
+        # The demo draws portraits from the small public-domain copy shipped in the repository, so that
+        # `make run` works on a fresh clone without ../shared (tests and benchmarks use the full set).
+        synth_cfg = dataclasses.replace(load_section(params, "synth", SynthConfig), faces_dir=str(DEMO_FACES))
+        generate(synth_dir, n=8, seed=seed, cfg=synth_cfg, progress=False, force=True)
         sample, history = pick_identity(synth_dir)
         echo(f"      sample {sample['id']}: {sample['family']}, web-scope history {history.get('archetype', 'none')}")
         mark("identity generated")

@@ -1,8 +1,9 @@
 """Validators' encryption keys: each validator's X25519 key in its own home (0600) and a directory of the public keys.
 
-The chain's Validator record has no encryption key yet, so public keys are published through
-:class:`EncryptionKeyDirectory`; :class:`FileKeyDirectory` keeps them in one JSON file
-(``CHAIN_HOME/config/encryption_keys.json`` by default)::
+Capture clients find the keys through :class:`EncryptionKeyDirectory`. :class:`ChainKeyDirectory`
+reads them from the chain's Validator records (genesis carries each validator's key; this is the
+default). :class:`FileKeyDirectory` keeps them in one JSON file
+(``CHAIN_HOME/config/encryption_keys.json``), for validators whose key is not on chain::
 
     {"schema": 1, "validators": [{"address": "virtengine1...", "algorithm": "x25519",
                                    "public_key": "<64 hex>", "key_id": "<32 hex>"}]}
@@ -98,8 +99,39 @@ class FileKeyDirectory:
             os.replace(tmp, self.path)
 
 
-def create_encryption_key(home: str | Path, overwrite: bool = False) -> X25519Key:
+class ChainKeyDirectory:
+    """An :class:`EncryptionKeyDirectory` over the chain's Validator records (``encryption_key``).
+
+    Args:
+        client: a :class:`chain_client.client.ChainClient` (anything with ``validators()``).
+    """
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def _read(self) -> dict[str, RecipientPublicKey]:
+        out = {}
+        for v in self.client.validators():
+            if v.encryption_key:
+                out[v.address] = RecipientPublicKey(KemAlgorithm.X25519, bytes(v.encryption_key))
+        return out
+
+    def get(self, validator: str) -> RecipientPublicKey | None:
+        return self._read().get(validator)
+
+    def recipients(self, validators: Iterable[str] | None = None) -> list[RecipientPublicKey]:
+        keys = self._read()
+        wanted = sorted(keys) if validators is None else sorted(set(validators))
+        return [keys[v] for v in wanted if v in keys]
+
+
+def create_encryption_key(home: str | Path, overwrite: bool = False, key: X25519Key | None = None) -> X25519Key:
     """Create ``HOME/encryption.key`` (hex X25519 secret, mode 0600, home 0700) and return the key.
+
+    Args:
+        home: the validator home.
+        overwrite: replace an existing key.
+        key: the key to store (default: a fresh random one), e.g. the one genesis published.
 
     Raises:
         ConfigError: the key exists and ``overwrite`` is False.
@@ -110,7 +142,7 @@ def create_encryption_key(home: str | Path, overwrite: bool = False) -> X25519Ke
         raise ConfigError(f"{path} exists; refusing to replace a validator's encryption key")
     home.mkdir(parents=True, exist_ok=True)
     os.chmod(home, 0o700)
-    key = X25519Key.generate()
+    key = key or X25519Key.generate()
     fd, tmp = tempfile.mkstemp(dir=home, prefix=".key-", suffix=".tmp")
     os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

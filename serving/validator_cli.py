@@ -24,21 +24,33 @@ def validator() -> None:
 @click.option("--home", "home", required=True, type=click.Path(file_okay=False, path_type=Path), help="Validator home to create.")
 @click.option("--key", "key_name", required=True, help="Name of the validator's account key (e.g. validator-0).")
 @click.option("--chain-home", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Chain home: its keys/ holds the account key and config/encryption_keys.json the public key directory.")
+              help="Chain home: its keys/ holds the account key and, from genesis, the validator's encryption key.")
 @click.option("--envelopes", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Shared envelope store (default: CHAIN_HOME/envelopes).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing encryption key.")
 def init(home: Path, key_name: str, chain_home: Path, envelopes: Path | None, overwrite: bool) -> None:
-    """Create HOME with a fresh X25519 encryption key (mode 0600) and publish its public key for KEY's address."""
-    from chain_client.chain.home import load_config
+    """Create HOME with KEY's X25519 encryption key (mode 0600).
+
+    The key that genesis published on chain for KEY (CHAIN_HOME/keys/KEY.x25519) is adopted when it
+    exists; otherwise a fresh key is made and its public key published to CHAIN_HOME's key directory file.
+    """
+    from chain_client.chain.home import encryption_key, load_config
     from serving.daemon import ValidatorHome
     from serving.keydir import FileKeyDirectory, create_encryption_key
+    from veid.errors import ChainError
 
     cfg = load_config(chain_home)
     vhome = ValidatorHome(home.resolve(), key_name, chain_home.resolve(), (envelopes or chain_home / "envelopes").resolve())
     address = vhome.account_key(cfg.prefix).address
-    key = create_encryption_key(home, overwrite=overwrite)
+    try:
+        genesis_key = encryption_key(chain_home, key_name)
+    except ChainError:
+        genesis_key = None
+    key = create_encryption_key(home, overwrite=overwrite, key=genesis_key)
     vhome.write()
+    if genesis_key is not None:
+        click.echo(f"validator {key_name} ({address}): encryption key {key.key_id} (on chain since genesis) in {home}")
+        return
     FileKeyDirectory.for_chain_home(chain_home).publish(address, key.public_key())
     click.echo(f"validator {key_name} ({address}): encryption key {key.key_id} in {home}, published to "
                f"{FileKeyDirectory.for_chain_home(chain_home).path}")

@@ -62,3 +62,38 @@ def test_concurrent_publishers_lose_nothing(tmp_path):
     with multiprocessing.get_context("fork").Pool(4) as pool:
         pool.map(_publish, [(path, i) for i in range(12)])
     assert len(FileKeyDirectory(path).recipients()) == 12
+
+
+def test_chain_directory_reads_genesis_keys_and_validator_init_adopts_them(tmp_path):
+    import dataclasses
+
+    from click.testing import CliRunner
+
+    from chain_client.chain.genesis import load_genesis
+    from chain_client.chain.home import init_home
+    from chain_client.config import ChainConfig
+    from serving.keydir import ChainKeyDirectory
+    from veid.cli import cli
+
+    chain_home = tmp_path / "chain"
+    genesis = init_home(chain_home, dataclasses.replace(ChainConfig(), grpc_port=0))
+    validators = list(load_genesis(chain_home / "config" / "genesis.json").veid.validators)
+
+    class FakeClient:
+        def validators(self):
+            return validators
+
+    directory = ChainKeyDirectory(FakeClient())
+    keys = directory.recipients()
+    assert len(keys) == len(genesis.veid.validators) == 3
+    first = validators[0]
+    assert directory.get(first.address).public_bytes == first.encryption_key
+    assert directory.get("virtengine1unknown") is None
+
+    vhome = tmp_path / "v0"
+    result = CliRunner().invoke(cli, ["validator", "init", "--home", str(vhome), "--key", first.moniker,
+                                      "--chain-home", str(chain_home)])
+    assert result.exit_code == 0, result.output
+    assert "on chain since genesis" in result.output
+    assert load_encryption_key(vhome).public_key_bytes == first.encryption_key
+    assert not (chain_home / "config" / "encryption_keys.json").exists()
