@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,9 +69,19 @@ class FaceModels:
             ModelVersion(name=name, sha256=_sha256(path) if hash_files else "")
             for name, path in paths.items()
         ]
-        versions.append(ModelVersion(name="mtcnn", sha256="", extra={"package": "mtcnn==1.0.0"}))
+        mtcnn_weights = Path(importlib.import_module("mtcnn").__file__).parent / "assets" / "weights"
+        versions.append(ModelVersion(name="mtcnn", sha256=_tree_sha256(mtcnn_weights) if hash_files else "",
+                                     extra={"package": "mtcnn==1.0.0"}))
         return cls(detector=detector, shape5=shape5, shape68=shape68, recognizer=recognizer, hog=hog,
                    versions=tuple(versions))
+
+
+def _tree_sha256(folder: Path) -> str:
+    """SHA-256 over the sorted (relative name, file sha256) pairs of every file under ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{_sha256(path)}\n".encode())
+    return digest.hexdigest()
 
 
 def _sha256(path: Path) -> str:
