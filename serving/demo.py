@@ -204,23 +204,9 @@ _WITH_PARENT = ("import ctypes, os, signal, sys; ctypes.CDLL('libc.so.6').prctl(
 
 def _spawn_node(home: Path, timeout_s: float = 60.0) -> tuple[subprocess.Popen, str]:
     """``veid chain start --home HOME`` on a free loopback port, tied to this process; returns it and its address."""
-    (home / "node.json").unlink(missing_ok=True)
-    log = open(home / "node.log", "w")
-    proc = subprocess.Popen([sys.executable, "-c", _WITH_PARENT, str(os.getpid()), "-m", "veid.cli", "chain", "start",
-                             "--home", str(home), "--grpc-port", "0"], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            info = json.loads((home / "node.json").read_text(encoding="utf-8"))
-            if info.get("pid") == proc.pid:
-                return proc, info["grpc"]
-        except (OSError, ValueError):
-            pass
-        if proc.poll() is not None:
-            raise ChainError(f"chain node exited with {proc.returncode}: {(home / 'node.log').read_text()[-800:]}")
-        time.sleep(0.05)
-    proc.kill()
-    raise ChainError(f"chain node in {home} did not serve within {timeout_s} s")
+    from chain_client.chain.home import spawn_node
+
+    return spawn_node(home, 0, timeout_s, python_args=("-c", _WITH_PARENT, str(os.getpid())), log=home / "node.log")
 
 
 def _run(cmd: list[str], log: Path) -> None:

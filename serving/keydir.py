@@ -13,6 +13,7 @@ A capture client encrypts each upload to every key listed for a current validato
 
 from __future__ import annotations
 
+import abc
 import fcntl
 import json
 import os
@@ -41,7 +42,23 @@ class EncryptionKeyDirectory(Protocol):
         ...
 
 
-class FileKeyDirectory:
+class _KeyLookup(abc.ABC):
+    """``get``/``recipients`` over a ``_read() -> {address: key}`` that subclasses provide."""
+
+    @abc.abstractmethod
+    def _read(self) -> dict[str, RecipientPublicKey]:
+        """Every published key, by validator address."""
+
+    def get(self, validator: str) -> RecipientPublicKey | None:
+        return self._read().get(validator)
+
+    def recipients(self, validators: Iterable[str] | None = None) -> list[RecipientPublicKey]:
+        keys = self._read()
+        wanted = sorted(keys) if validators is None else sorted(set(validators))
+        return [keys[v] for v in wanted if v in keys]
+
+
+class FileKeyDirectory(_KeyLookup):
     """An :class:`EncryptionKeyDirectory` in one JSON file, updated under an exclusive lock.
 
     Args:
@@ -73,13 +90,6 @@ class FileKeyDirectory:
         except (OSError, ValueError, KeyError, TypeError, CryptoError) as exc:
             raise ConfigError(f"{self.path}: not a valid encryption key directory: {exc}") from exc
 
-    def get(self, validator: str) -> RecipientPublicKey | None:
-        return self._read().get(validator)
-
-    def recipients(self, validators: Iterable[str] | None = None) -> list[RecipientPublicKey]:
-        keys = self._read()
-        wanted = sorted(keys) if validators is None else sorted(set(validators))
-        return [keys[v] for v in wanted if v in keys]
 
     def publish(self, validator: str, key: RecipientPublicKey) -> None:
         """Add or replace ``validator``'s key (atomic, safe against concurrent publishers)."""
@@ -99,7 +109,7 @@ class FileKeyDirectory:
             os.replace(tmp, self.path)
 
 
-class ChainKeyDirectory:
+class ChainKeyDirectory(_KeyLookup):
     """An :class:`EncryptionKeyDirectory` over the chain's Validator records (``encryption_key``).
 
     Args:
@@ -116,13 +126,6 @@ class ChainKeyDirectory:
                 out[v.address] = RecipientPublicKey(KemAlgorithm.X25519, bytes(v.encryption_key))
         return out
 
-    def get(self, validator: str) -> RecipientPublicKey | None:
-        return self._read().get(validator)
-
-    def recipients(self, validators: Iterable[str] | None = None) -> list[RecipientPublicKey]:
-        keys = self._read()
-        wanted = sorted(keys) if validators is None else sorted(set(validators))
-        return [keys[v] for v in wanted if v in keys]
 
 
 def create_encryption_key(home: str | Path, overwrite: bool = False, key: X25519Key | None = None) -> X25519Key:

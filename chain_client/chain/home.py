@@ -203,17 +203,26 @@ def running_address(home: str | Path) -> str | None:
         return None
 
 
-def spawn_node(home: str | Path, grpc_port: int = 0, timeout_s: float = 60.0) -> tuple[subprocess.Popen, str]:
+def spawn_node(home: str | Path, grpc_port: int = 0, timeout_s: float = 60.0, *,
+               python_args: tuple[str, ...] = (), log: Path | None = None) -> tuple[subprocess.Popen, str]:
     """Run ``veid chain start --home HOME`` as a subprocess and wait until it serves; returns it and its address.
+
+    Args:
+        home: the chain home.
+        grpc_port: port to serve on (0: a free loopback port).
+        timeout_s: how long to wait for the node to serve.
+        python_args: arguments put before ``-m veid.cli`` (e.g. a ``-c`` wrapper that ties the node to its parent).
+        log: file for the node's output (default: a pipe, read back in the error message).
 
     Raises:
         ChainError: the node exited or did not serve within ``timeout_s``.
     """
     home = Path(home)
     (home / "node.json").unlink(missing_ok=True)
+    out = open(log, "w") if log is not None else subprocess.PIPE  # noqa: SIM115 (the child owns it)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "veid.cli", "chain", "start", "--home", str(home), "--grpc-port", str(grpc_port)],
-        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, *python_args, "-m", "veid.cli", "chain", "start", "--home", str(home), "--grpc-port", str(grpc_port)],
+        cwd=Path(__file__).resolve().parents[2], stdout=out, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -224,7 +233,8 @@ def spawn_node(home: str | Path, grpc_port: int = 0, timeout_s: float = 60.0) ->
         except (OSError, ValueError):
             pass
         if proc.poll() is not None:
-            raise ChainError(f"node exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+            output = log.read_text()[-800:] if log is not None else (proc.stdout.read() if proc.stdout else "")
+            raise ChainError(f"node exited with {proc.returncode}: {output}")
         time.sleep(0.05)
     proc.kill()
     raise ChainError(f"node in {home} did not serve within {timeout_s} s")
