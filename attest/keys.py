@@ -142,22 +142,25 @@ class AccountKey:
         return f"AccountKey(address={self.address!r})"
 
 
-class Ed25519Key:
-    """An Ed25519 signing key (envelope senders, capture devices, VC issuers)."""
+class _RawKey:
+    """A private key stored as 32 raw bytes (Ed25519, X25519): loading, raw bytes and key id."""
 
-    def __init__(self, private_key: ed25519.Ed25519PrivateKey) -> None:
+    _primitive: type  # the cryptography private-key class
+    _label: str
+
+    def __init__(self, private_key) -> None:
         self._key = private_key
 
     @classmethod
-    def generate(cls) -> Ed25519Key:
-        return cls(ed25519.Ed25519PrivateKey.generate())
+    def generate(cls):
+        return cls(cls._primitive.generate())
 
     @classmethod
-    def from_bytes(cls, private_key: bytes) -> Ed25519Key:
-        """Load from the 32-byte private seed."""
+    def from_bytes(cls, private_key: bytes):
+        """Load from the 32-byte private key (the seed, for Ed25519)."""
         if len(private_key) != 32:
-            raise CryptoError(f"Ed25519 private key must be 32 bytes, got {len(private_key)}")
-        return cls(ed25519.Ed25519PrivateKey.from_private_bytes(bytes(private_key)))
+            raise CryptoError(f"{cls._label} private key must be 32 bytes, got {len(private_key)}")
+        return cls(cls._primitive.from_private_bytes(bytes(private_key)))
 
     @property
     def private_key_bytes(self) -> bytes:
@@ -171,12 +174,19 @@ class Ed25519Key:
     def key_id(self) -> str:
         return key_id(self.public_key_bytes)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(key_id={self.key_id!r})"
+
+
+class Ed25519Key(_RawKey):
+    """An Ed25519 signing key (envelope senders, capture devices, VC issuers)."""
+
+    _primitive = ed25519.Ed25519PrivateKey
+    _label = "Ed25519"
+
     def sign(self, message: bytes) -> bytes:
         """64-byte Ed25519 signature (RFC 8032, deterministic)."""
         return self._key.sign(bytes(message))
-
-    def __repr__(self) -> str:
-        return f"Ed25519Key(key_id={self.key_id!r})"
 
 
 def verify_ed25519(public_key: bytes, message: bytes, signature: bytes) -> None:
@@ -233,44 +243,18 @@ class RecipientPublicKey:
             raise CryptoError(f"invalid {self.algorithm.name} public key") from exc
 
 
-class X25519Key:
+class X25519Key(_RawKey):
     """An X25519 private key for envelopes (HPKE DHKEM(X25519))."""
 
     algorithm = KemAlgorithm.X25519
-
-    def __init__(self, private_key: x25519.X25519PrivateKey) -> None:
-        self._key = private_key
-
-    @classmethod
-    def generate(cls) -> X25519Key:
-        return cls(x25519.X25519PrivateKey.generate())
-
-    @classmethod
-    def from_bytes(cls, private_key: bytes) -> X25519Key:
-        if len(private_key) != 32:
-            raise CryptoError(f"X25519 private key must be 32 bytes, got {len(private_key)}")
-        return cls(x25519.X25519PrivateKey.from_private_bytes(bytes(private_key)))
-
-    @property
-    def private_key_bytes(self) -> bytes:
-        return self._key.private_bytes_raw()
-
-    @property
-    def public_key_bytes(self) -> bytes:
-        return self._key.public_key().public_bytes_raw()
+    _primitive = x25519.X25519PrivateKey
+    _label = "X25519"
 
     def public_key(self) -> RecipientPublicKey:
         return RecipientPublicKey(self.algorithm, self.public_key_bytes)
 
-    @property
-    def key_id(self) -> str:
-        return key_id(self.public_key_bytes)
-
     def to_hpke(self) -> object:
         return self._key
-
-    def __repr__(self) -> str:
-        return f"X25519Key(key_id={self.key_id!r})"
 
 
 class MLKEM768X25519Key:
