@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from veid.errors import StageError
+from pipelines.face.detect_graph import graph_mtcnn
+from veid.errors import ModelError, StageError
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ class OrientationConfig:
         landmark_weight: bonus for a face whose landmarks are upright (eyes above the mouth, left eye
             left of the right eye), penalty otherwise; MTCNN finds faces turned by 90 degrees too, the
             landmarks tell them apart.
-        batch: run the candidate angles as one MTCNN batch (padded to the largest) instead of one call each.
+        batch: run the candidate angles as MTCNN batches, one per image shape (0/180 and 90/270), instead of
+            one call each.
     """
 
     angles: tuple[int, ...] = (0, 90, 180, 270)
@@ -98,7 +100,8 @@ class FaceOrientation:
 
     Args:
         cfg: tunables.
-        detector: an ``mtcnn.MTCNN`` (created on first use when omitted; its weights ship in the wheel).
+        detector: an ``mtcnn.MTCNN`` (created on first use when omitted, with its networks compiled by
+            :func:`pipelines.face.detect_graph.graph_mtcnn`; its weights ship in the wheel).
     """
 
     def __init__(self, cfg: OrientationConfig | None = None, detector: object | None = None) -> None:
@@ -109,11 +112,26 @@ class FaceOrientation:
     def detector(self):
         if self._detector is None:
             try:
-                from mtcnn import MTCNN
-            except ImportError as exc:
-                raise StageError("mtcnn is not installed") from exc
-            self._detector = MTCNN(stages="face_and_landmarks_detection")
+                self._detector = graph_mtcnn()  # networks as compiled graphs: same faces, ~40 % less time
+            except ModelError as exc:
+                raise StageError(str(exc)) from exc
         return self._detector
+
+    def _detect(self, turned: list[np.ndarray]) -> list[list[dict]]:
+        """MTCNN's faces in each turned image: one batch per image shape (0/180 and 90/270 share one), so no
+        image is padded to another's shape (padding a landscape and a portrait image to a square adds 25-75 %
+        more pixels to every pyramid level); one call per image when ``batch`` is off."""
+        if not self.cfg.batch:
+            return [self.detector.detect_faces(t, min_face_size=self.cfg.min_face_size) for t in turned]
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, t in enumerate(turned):
+            groups.setdefault(t.shape, []).append(i)
+        out: list[list[dict]] = [[] for _ in turned]
+        for idx in groups.values():
+            found = self.detector.detect_faces([turned[i] for i in idx], min_face_size=self.cfg.min_face_size)
+            for i, faces in zip(idx, found):
+                out[i] = faces
+        return out
 
     def __call__(self, image: np.ndarray) -> Orientation:
         """Find the upright angle of an ``HxWx3`` uint8 RGB photo."""
@@ -123,10 +141,7 @@ class FaceOrientation:
         hits = []
         turned_all = [rotate(small, angle) for angle in self.cfg.angles]
         try:
-            if self.cfg.batch:  # one padded batch through the three networks: faster than four calls
-                per_angle = self.detector.detect_faces(turned_all, min_face_size=self.cfg.min_face_size)
-            else:
-                per_angle = [self.detector.detect_faces(t, min_face_size=self.cfg.min_face_size) for t in turned_all]
+            per_angle = self._detect(turned_all)
         except (ValueError, RuntimeError) as exc:
             raise StageError(f"MTCNN failed: {exc}") from exc
         for angle, faces in zip(self.cfg.angles, per_angle):
