@@ -69,4 +69,5 @@ class FullDocumentStage:
             portrait_found=bool(result.orientation.face_found),
         )
         fields = tuple((f.value, r.value) for f, r in sorted(result.fields.items(), key=lambda kv: kv[0].value))
-        return DocumentStageResult(evidence, checks, fields, tuple(result.models) or self.models, self.source)
+        return DocumentStageResult(evidence, checks, fields, tuple(result.models) or self.models, self.source,
+                                   result.portrait)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Protocol
@@ -32,6 +32,8 @@ class DocumentStageResult:
         fields: ``(name, value)`` of fields read (personal data: never logged, never put in an attestation).
         models: versions of the models used.
         source: which implementation ran (``full`` or ``mrz_only``).
+        portrait: the portrait cut from the upright document (``HxWx3`` uint8 RGB, full resolution), for the
+            face stage; ``None`` when the stage found none (the face stage then searches the whole photo).
     """
 
     evidence: DocumentEvidence | None
@@ -39,6 +41,7 @@ class DocumentStageResult:
     fields: tuple[tuple[str, str], ...]
     models: tuple[ModelVersion, ...]
     source: str
+    portrait: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 class DocumentStage(Protocol):

@@ -215,29 +215,40 @@ class IdentityVerifier:
             checks.append(CheckResult("face.selfie_decodable", False, 0.0, str(exc)))
         timings.append(("decode", time.perf_counter() - t))
 
-        # The document stage (mostly Tesseract subprocesses) runs beside the face stage (TensorFlow, dlib).
+        # The document stage (orientation, Tesseract) runs beside the selfie's face stage; the document's face is
+        # then taken from the upright portrait the document stage cut out (no second search of the whole photo).
         doc_future = None
         if doc_rgb is not None:
             doc_future = self._pool.submit(_timed, self.document, doc_rgb, now_s)
 
         t = time.perf_counter()
         distance, selfie_ev, portrait_found = None, None, None
+        selfie_obs, selfie_failure = None, None
+        if self.face is not None and doc_rgb is not None and selfie_rgb is not None:
+            try:
+                selfie_obs = self.face.observe(selfie_rgb, label="selfie")
+            except InputError as exc:
+                selfie_failure = CheckResult("face.selfie_face", False, 0.0, str(exc))
+                selfie_ev = SelfieEvidence(distance=1.0, match=False, quality=0.0)
+        face_seconds = time.perf_counter() - t
+        doc_result, doc_seconds = DocumentStageResult(None, (), (), (), self.document.source), None
+        if doc_future is not None:
+            doc_result, doc_seconds = doc_future.result()
+
+        t = time.perf_counter()
         if self.face is None:
             checks.append(CheckResult("face.stage_available", False, 0.0,
                                       f"face stage not loaded: {self.face_unavailable_reason}"[:200]))
         elif doc_rgb is not None and selfie_rgb is not None:
-            doc_obs = selfie_obs = None
+            doc_obs = None
             try:
-                doc_obs = self.face.observe(doc_rgb, label="document")
+                doc_obs = self._observe_document_face(doc_rgb, doc_result.portrait)
                 portrait_found = True
             except InputError as exc:
                 portrait_found = False
                 checks.append(CheckResult("face.document_portrait", False, 0.0, str(exc)))
-            try:
-                selfie_obs = self.face.observe(selfie_rgb, label="selfie")
-            except InputError as exc:
-                checks.append(CheckResult("face.selfie_face", False, 0.0, str(exc)))
-                selfie_ev = SelfieEvidence(distance=1.0, match=False, quality=0.0)
+            if selfie_failure is not None:
+                checks.append(selfie_failure)
             if doc_obs is not None and selfie_obs is not None:
                 match = self.face.compare_observations(doc_obs, selfie_obs)
                 distance = match.distance
@@ -247,10 +258,8 @@ class IdentityVerifier:
                 quality = float(np.mean([1.0 if c.passed else 0.0 for c in match.checks])) if match.checks else 1.0
                 selfie_ev = SelfieEvidence(distance=float(round(distance, 9)), match=match.match, quality=quality)
                 checks.append(identical_portrait_check(doc_obs.aligned.chip, selfie_obs.aligned.chip, self.settings.face.liveness))
-        timings.append(("face", time.perf_counter() - t))
-        doc_result = DocumentStageResult(None, (), (), (), self.document.source)
-        if doc_future is not None:
-            doc_result, doc_seconds = doc_future.result()
+        timings.append(("face", face_seconds + time.perf_counter() - t))
+        if doc_seconds is not None:
             checks[_first_face_check(checks):_first_face_check(checks)] = list(doc_result.checks)
             timings.append(("document", doc_seconds))
 
@@ -293,6 +302,20 @@ class IdentityVerifier:
             evidence=evidence, features=features, face_distance=distance, fields=doc_result.fields,
             model_versions=models, stage_seconds=tuple(timings), document_source=doc_result.source,
         )
+
+    def _observe_document_face(self, doc_rgb: np.ndarray, portrait: np.ndarray | None):
+        """The document's face: from the upright portrait crop when the document stage cut one (a small image, and
+        upright even when the photo was turned), else, or when that crop yields no face, from the whole photo.
+
+        Raises:
+            InputError: no face either way.
+        """
+        if portrait is not None:
+            try:
+                return self.face.observe(portrait, label="document")
+            except InputError:
+                pass
+        return self.face.observe(doc_rgb, label="document")
 
     def score_features(self, features: FeatureVector, evidence: Evidence | None = None) -> tuple[ScoreResult, str]:
         """Score precomputed features; returns the result and its tier."""

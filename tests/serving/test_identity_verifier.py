@@ -76,3 +76,20 @@ def test_attestation_has_no_personal_data(verifier, samples):
     # The commitment binds the fields read: same inputs same commitment, another salt another one.
     assert attestor.evidence_commitment(outcome, b"\x01" * 32, salt) == signed.attestation.evidence_commitment
     assert attestor.evidence_commitment(outcome, b"\x01" * 32, b"\x08" * 32) != signed.attestation.evidence_commitment
+
+
+@pytest.mark.slow
+def test_turned_document_still_matches_its_selfie(verifier, samples):
+    """The document's face comes from the upright portrait the document stage cut out, so a photo taken
+    upside down or sideways is compared as well as an upright one (the whole-photo search missed them)."""
+    import cv2
+    import numpy as np
+
+    doc, selfie, _ = samples["000002"]
+    rgb = cv2.imdecode(np.frombuffer(doc, np.uint8), cv2.IMREAD_COLOR)
+    upright = verifier.verify(doc, selfie, subject=AccountKey.generate().address, now_s=1_780_000_000)
+    for k in (1, 2):
+        turned = cv2.imencode(".png", np.ascontiguousarray(np.rot90(rgb, k)))[1].tobytes()
+        out = verifier.verify(turned, selfie, subject=upright.subject, now_s=1_780_000_000)
+        assert any(c.name == "face.match" and c.passed for c in out.checks), k
+        assert out.face_distance == pytest.approx(upright.face_distance, abs=0.08)
