@@ -1,6 +1,6 @@
 """Load test of the verification server on loopback: latency and throughput at concurrency 1/2/4, memory, 4x overload.
 
-Run: ``.venv/bin/python -m bench.bench_serving [--requests N] [--max-seconds S]``. It starts
+Run: ``.venv/bin/python -m bench.bench_serving [--requests N] [--max-seconds S] [--params FILE]``. It starts
 ``veid serve`` (params.yaml ``serving``: workers, max_concurrency) with a throw-away validator
 home and client registry, sends genuine encrypted uploads (one synthetic identity, a fresh
 capture salt per request), and prints:
@@ -108,6 +108,7 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=900.0, help="overall budget")
     parser.add_argument("--levels", default="1,2,4")
     parser.add_argument("--no-peer", action="store_true", help="skip the in-process peer")
+    parser.add_argument("--params", default=None, help="params.yaml for the server and the peer (default: the repository's)")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from attest.keys import AccountKey
@@ -117,7 +118,8 @@ def main() -> int:
     from veid.config import DEFAULT_PARAMS, load_section
 
     t_start = time.monotonic()
-    cfg = load_section(DEFAULT_PARAMS, "serving", ServingConfig)
+    params = Path(args.params) if args.params else DEFAULT_PARAMS
+    cfg = load_section(params, "serving", ServingConfig)
     root = Path(tempfile.mkdtemp(prefix="veid-bench-serving-"))
     app, enc, (document, selfie), scopes = _setup(root)
     user = AccountKey.generate()
@@ -130,10 +132,11 @@ def main() -> int:
         port = s.getsockname()[1]
     log = open(root / "server.log", "w")
     proc = subprocess.Popen(server_command("127.0.0.1", port), cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                            env=server_env(DEFAULT_PARAMS, root / "vh", None, root / "registry.json", root / "state"),
+                            env=server_env(params, root / "vh", None, root / "registry.json", root / "state"),
                             start_new_session=True)
     client = VerificationClient(f"http://127.0.0.1:{port}", timeout_s=300)
     rows, overload, memory, startup = [], None, [], float("nan")
+    stages: dict[int, dict[str, list[float]]] = {}  # concurrency -> stage -> seconds (the server's own timings)
     try:
         while not client.ready():
             if proc.poll() is not None or time.monotonic() - t_start > 300:
@@ -151,11 +154,14 @@ def main() -> int:
             envs = [envelope() for _ in range(args.requests)]
             lat, codes = [], []
 
-            def one(e: bytes) -> None:
+            def one(e: bytes, level: int = level) -> None:
                 t = time.perf_counter()
                 r = client.verify(e)
                 lat.append(time.perf_counter() - t)
                 codes.append(r.status_code)
+                if r.status_code == 200:
+                    for name, seconds in r.json().get("stage_seconds", {}).items():
+                        stages.setdefault(level, {}).setdefault(name, []).append(seconds)
 
             cpu0, t0 = _tree_cpu(proc.pid), time.perf_counter()
             with ThreadPoolExecutor(level) as pool:
@@ -198,7 +204,7 @@ def main() -> int:
     if not args.no_peer and time.monotonic() - t_start < args.max_seconds * 0.9:
         from serving.verifier import IdentityVerifier, PipelineSettings
 
-        verifier = IdentityVerifier.load(PipelineSettings.from_params(DEFAULT_PARAMS))
+        verifier = IdentityVerifier.load(PipelineSettings.from_params(params))
         verifier.verify(document, selfie, subject=user.address)
         times = []
         for _ in range(min(args.requests, 5)):
@@ -217,6 +223,13 @@ def main() -> int:
             print(f"{level:>11} {'skipped (time budget)':>40}")
         else:
             print(f"{level:>11} {r[0]:>8.2f} {r[1]:>8.2f} {r[2]:>8.3f} {r[3]:>7d} {r[4]:>8d} {r[5]:>12.2f}")
+    if stages:
+        names = sorted({n for per in stages.values() for n in per})
+        print("median wall ms per pipeline stage, as the server timed them (document runs beside the selfie's face stage)")
+        print(f"{'concurrency':>11} " + " ".join(f"{n:>9}" for n in names))
+        for level, per in sorted(stages.items()):
+            print(f"{level:>11} " + " ".join(f"{statistics.median(per[n]) * 1e3:9.0f}" if n in per else f"{'':>9}"
+                                             for n in names))
     if overload:
         burst, n503, p50, mx, ok, codes, alive, after, after_s = overload
         print(f"overload x4: {burst} simultaneous -> {n503} x 503 (p50 {p50 * 1000:.0f} ms, max {mx * 1000:.0f} ms), "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +46,11 @@ class FullDocumentStage:
         self.stages = module.DocumentStages.build(self.cfg, models, face_detector=face_detector)
         self.models = tuple(self.stages.versions) + (ModelVersion("tesseract", "", {"engine": "tesseract"}),)
 
-    def __call__(self, rgb: np.ndarray, now_s: float) -> DocumentStageResult:
+    def __call__(self, rgb: np.ndarray, now_s: float,
+                 on_portrait: Callable[[np.ndarray], None] | None = None) -> DocumentStageResult:
         today = dt.datetime.fromtimestamp(now_s, tz=dt.timezone.utc).date()
         try:
-            result = self._verify(rgb, self.cfg, self.stages, today=today)
+            result = self._verify(rgb, self.cfg, self.stages, today=today, on_portrait=on_portrait)
         except InputError as exc:
             check = CheckResult("document.readable", False, 0.0, str(exc))
             return DocumentStageResult(None, (check,), (), self.models, self.source)
@@ -69,5 +71,4 @@ class FullDocumentStage:
             portrait_found=bool(result.orientation.face_found),
         )
         fields = tuple((f.value, r.value) for f, r in sorted(result.fields.items(), key=lambda kv: kv[0].value))
-        return DocumentStageResult(evidence, checks, fields, tuple(result.models) or self.models, self.source,
-                                   result.portrait)
+        return DocumentStageResult(evidence, checks, fields, tuple(result.models) or self.models, self.source)

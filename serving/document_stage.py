@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Protocol
@@ -32,8 +33,6 @@ class DocumentStageResult:
         fields: ``(name, value)`` of fields read (personal data: never logged, never put in an attestation).
         models: versions of the models used.
         source: which implementation ran (``full`` or ``mrz_only``).
-        portrait: the portrait cut from the upright document (``HxWx3`` uint8 RGB, full resolution), for the
-            face stage; ``None`` when the stage found none (the face stage then searches the whole photo).
     """
 
     evidence: DocumentEvidence | None
@@ -41,15 +40,19 @@ class DocumentStageResult:
     fields: tuple[tuple[str, str], ...]
     models: tuple[ModelVersion, ...]
     source: str
-    portrait: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 class DocumentStage(Protocol):
-    """``stage(rgb, now_s) -> DocumentStageResult``."""
+    """``stage(rgb, now_s, on_portrait=None) -> DocumentStageResult``.
+
+    ``on_portrait``, when given, is called with the document's upright portrait (``HxWx3`` uint8 RGB, full
+    resolution) as soon as the stage has cut it out; stages that find no portrait never call it.
+    """
 
     source: str
 
-    def __call__(self, rgb: np.ndarray, now_s: float) -> DocumentStageResult: ...
+    def __call__(self, rgb: np.ndarray, now_s: float,
+                 on_portrait: Callable[[np.ndarray], None] | None = None) -> DocumentStageResult: ...
 
 
 def _yymmdd(text: str, future: bool, now: date) -> date | None:
@@ -79,8 +82,9 @@ class MrzDocumentStage:
         self.reader = reader or MrzReader()
         self.models = (ModelVersion("tesseract-mrz", "", {"engine": "tesseract"}),)
 
-    def __call__(self, rgb: np.ndarray, now_s: float) -> DocumentStageResult:
-        detection = self.reader(rgb)
+    def __call__(self, rgb: np.ndarray, now_s: float,
+                 on_portrait: Callable[[np.ndarray], None] | None = None) -> DocumentStageResult:
+        detection = self.reader(rgb)  # no portrait search here: on_portrait is never called
         if detection is None:
             check = CheckResult("document.mrz_found", False, 0.0, "no machine-readable zone found on the document")
             return DocumentStageResult(None, (check,), (), self.models, self.source)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -215,11 +215,13 @@ class IdentityVerifier:
             checks.append(CheckResult("face.selfie_decodable", False, 0.0, str(exc)))
         timings.append(("decode", time.perf_counter() - t))
 
-        # The document stage (orientation, Tesseract) runs beside the selfie's face stage; the document's face is
-        # then taken from the upright portrait the document stage cut out (no second search of the whole photo).
-        doc_future = None
+        # The document stage runs in another thread. It hands over the upright portrait as soon as orientation has
+        # found it; meanwhile this thread observes the selfie and computes the attack signals, then observes the
+        # portrait while the document's text stages still run (no second face search of the whole photo).
+        doc_future = portrait_future = None
         if doc_rgb is not None:
-            doc_future = self._pool.submit(_timed, self.document, doc_rgb, now_s)
+            portrait_future = Future()
+            doc_future = self._pool.submit(_timed, self.document, doc_rgb, now_s, on_portrait=portrait_future.set_result)
 
         t = time.perf_counter()
         distance, selfie_ev, portrait_found = None, None, None
@@ -231,18 +233,22 @@ class IdentityVerifier:
                 selfie_failure = CheckResult("face.selfie_face", False, 0.0, str(exc))
                 selfie_ev = SelfieEvidence(distance=1.0, match=False, quality=0.0)
         face_seconds = time.perf_counter() - t
-        doc_result, doc_seconds = DocumentStageResult(None, (), (), (), self.document.source), None
-        if doc_future is not None:
-            doc_result, doc_seconds = doc_future.result()
+
+        t = time.perf_counter()
+        doc_signals = self.attack_signals(doc_rgb) if doc_rgb is not None else None
+        selfie_signals = list(self.attack_signals(selfie_rgb)) if selfie_rgb is not None else None
+        liveness_seconds = time.perf_counter() - t
 
         t = time.perf_counter()
         if self.face is None:
             checks.append(CheckResult("face.stage_available", False, 0.0,
                                       f"face stage not loaded: {self.face_unavailable_reason}"[:200]))
         elif doc_rgb is not None and selfie_rgb is not None:
+            wait([portrait_future, doc_future], return_when=FIRST_COMPLETED)  # the portrait, or a document without one
+            portrait = portrait_future.result() if portrait_future.done() else None
             doc_obs = None
             try:
-                doc_obs = self._observe_document_face(doc_rgb, doc_result.portrait)
+                doc_obs = self._observe_document_face(doc_rgb, portrait)
                 portrait_found = True
             except InputError as exc:
                 portrait_found = False
@@ -259,22 +265,23 @@ class IdentityVerifier:
                 selfie_ev = SelfieEvidence(distance=float(round(distance, 9)), match=match.match, quality=quality)
                 checks.append(identical_portrait_check(doc_obs.aligned.chip, selfie_obs.aligned.chip, self.settings.face.liveness))
         timings.append(("face", face_seconds + time.perf_counter() - t))
-        if doc_seconds is not None:
+        if doc_future is not None:
+            doc_result, doc_seconds = doc_future.result()
             checks[_first_face_check(checks):_first_face_check(checks)] = list(doc_result.checks)
             timings.append(("document", doc_seconds))
+        else:
+            doc_result = DocumentStageResult(None, (), (), (), self.document.source)
 
-        t = time.perf_counter()
         screen_doc = print_doc = None
-        if doc_rgb is not None:
-            screen_doc, print_doc = self.attack_signals(doc_rgb)
+        if doc_signals is not None:
+            screen_doc, print_doc = doc_signals
             checks.extend(_renamed(c, "provenance.document_") for c in (screen_doc, print_doc))
-        if selfie_rgb is not None:
-            live = list(self.attack_signals(selfie_rgb))
-            live += [c for c in checks if c.name == "liveness.selfie_is_document_portrait"]
+        if selfie_signals is not None:
+            live = selfie_signals + [c for c in checks if c.name == "liveness.selfie_is_document_portrait"]
             checks.extend(_renamed(c, "liveness.selfie_") for c in live[:2])
             evidence = replace(evidence, liveness=LivenessEvidence(
                 score=float(min(min(max(c.score, 0.0), 1.0) for c in live)), passed=all(c.passed for c in live), video=False))
-        timings.append(("liveness", time.perf_counter() - t))
+        timings.append(("liveness", liveness_seconds))
 
         if doc_result.evidence is not None:
             doc_ev = doc_result.evidence
@@ -333,9 +340,9 @@ def rejection_outcome(subject: str, reason: str, tiers: TierPolicy, check: Check
     )
 
 
-def _timed(fn, *args):
+def _timed(fn, *args, **kwargs):
     t = time.perf_counter()
-    return fn(*args), time.perf_counter() - t
+    return fn(*args, **kwargs), time.perf_counter() - t
 
 
 def _first_face_check(checks: list[CheckResult]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,8 +182,19 @@ def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
     return {k: v for k, v in out.items() if v}
 
 
+def _portrait(rgb: np.ndarray, upright: np.ndarray, orient: Orientation, work_side: int) -> tuple[np.ndarray, Box]:
+    """The portrait of the upright photo (full resolution) around the face orientation found, padded by 30 %."""
+    hit = next(h for h in orient.hits if h.angle == orient.angle)
+    s = 1.0 / min(1.0, work_side / max(rgb.shape[:2]))  # work image -> photo
+    x0, y0, x1, y1 = (v * s for v in hit.box)
+    pad = 0.3 * (x1 - x0)
+    pbox = Box(x0 - pad, y0 - pad, x1 + pad, y1 + pad).clip(upright.shape[1], upright.shape[0])
+    return upright[int(pbox.y0):int(pbox.y1), int(pbox.x0):int(pbox.x1)].copy(), pbox
+
+
 def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig, stages: DocumentStages,
-                    *, today: dt.date | None = None) -> DocumentResult:
+                    *, today: dt.date | None = None,
+                    on_portrait: Callable[[np.ndarray], None] | None = None) -> DocumentResult:
     """Read and check one identity-document photo.
 
     Args:
@@ -190,6 +202,9 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         cfg: the pipeline configuration.
         stages: stages built by :meth:`DocumentStages.build` (models loaded once, reused).
         today: reference date for expiry and age checks (default: today).
+        on_portrait: called with the portrait (``HxWx3`` uint8 RGB, upright) as soon as orientation has found
+            it, before the text stages run, so that a caller can compare faces meanwhile; not called when the
+            photo shows no face.
 
     Raises:
         InputError: not an image, too large or small, no face and no barcode, or no document in view.
@@ -208,6 +223,11 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     t["orientation"] = (time.perf_counter() - t0) * 1e3
     barcodes: tuple[Barcode, ...] = ()
     upright = rotate(rgb, orient.angle)
+    portrait, pbox = None, None
+    if orient.face_found:
+        portrait, pbox = _portrait(rgb, upright, orient, stages.orientation.cfg.work_side)
+        if on_portrait is not None:
+            on_portrait(portrait)
     t0 = time.perf_counter()
     try:
         warped: WarpedDocument | None = stages.warper(upright, allow_whole_frame=True)
@@ -300,13 +320,5 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         checks.append(CheckResult("document.fields_read", False, 0.0, "no key field could be read"))
     t["validation"] = (time.perf_counter() - t0) * 1e3
 
-    portrait, pbox = None, None
-    if orient.face_found:
-        hit = next(h for h in orient.hits if h.angle == orient.angle)
-        s = 1.0 / min(1.0, stages.orientation.cfg.work_side / max(rgb.shape[:2]))  # work image -> photo
-        x0, y0, x1, y1 = (v * s for v in hit.box)
-        pad = 0.3 * (x1 - x0)
-        pbox = Box(x0 - pad, y0 - pad, x1 + pad, y1 + pad).clip(upright.shape[1], upright.shape[0])
-        portrait = upright[int(pbox.y0):int(pbox.y1), int(pbox.x0):int(pbox.x1)].copy()
     return DocumentResult(family, fields, tuple(checks), mrz, barcodes, orient, warped, portrait, pbox, ocr, t,
                           stages.versions)

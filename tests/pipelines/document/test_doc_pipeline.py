@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from pipelines.document.pipeline import DocumentConfig, DocumentStages, load_config, verify_document
+from veid.errors import InputError
 from veid.types import Field
 
 
@@ -33,6 +35,16 @@ def test_specimen_passport_reads_and_checks(shared_data, stages):
     assert {"fields", "checks", "mrz", "barcode", "timings_ms", "models"} <= set(data)
     assert data["mrz"]["valid"] is True and len(data["mrz"]["lines"]) == 2
     assert {"orientation", "perspective", "mrz"} <= set(data["timings_ms"])
+
+
+def test_portrait_is_handed_over_as_soon_as_found(shared_data, stages):
+    path = shared_data / "mrz-passporteye" / "tests_data" / "passport-td3.png"
+    handed: list[np.ndarray] = []
+    res = verify_document(path, DocumentConfig(), stages, today=dt.date(2026, 11, 28), on_portrait=handed.append)
+    assert len(handed) == 1 and np.array_equal(handed[0], res.portrait)
+    with pytest.raises(InputError):  # no face, no barcode, no MRZ: refused, and nothing was handed over
+        verify_document(np.full((400, 640, 3), 240, np.uint8), DocumentConfig(), stages, on_portrait=handed.append)
+    assert len(handed) == 1
 
 
 def test_params_sections_load(repo_root):
