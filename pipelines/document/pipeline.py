@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from pipelines.document.barcode import Barcode, BarcodeConfig, BarcodeReader
-from pipelines.document.fields import FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
+from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
 from pipelines.document.image_io import ImageLimits, decode_image
 from pipelines.document.mrz import MrzReading
 from pipelines.document.mrz_reader import MrzReader, MrzReaderConfig
@@ -72,6 +73,9 @@ class DocumentStages:
     reader: FieldReader
     validator: FieldValidator
     versions: tuple[ModelVersion, ...] = ()
+    #: runs the field models beside the MRZ reader (two workers: two documents may be read at once)
+    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="veid-fields"),
+                                     repr=False)
 
     @classmethod
     def build(cls, cfg: DocumentConfig, models: object | None = None, *, face_detector: object | None = None,
@@ -168,6 +172,16 @@ def _find_barcodes(reader: BarcodeReader, rgb: np.ndarray, warped: WarpedDocumen
     return tuple(found)
 
 
+def _locate(locator: FieldLocator, image: np.ndarray) -> tuple[FieldLayout | None, str | None, float]:
+    """``(layout, error message, milliseconds)`` of the field models on the warped document."""
+    t0 = time.perf_counter()
+    try:
+        layout, error = locator(image), None
+    except StageError as exc:
+        layout, error = None, str(exc)
+    return layout, error, (time.perf_counter() - t0) * 1e3
+
+
 def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
     out = {}
     for f, ft in ocr.items():
@@ -256,6 +270,11 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
             except InputError:
                 warped = None
 
+    # CRAFT + UNET need only the warped document: they run in another thread while Tesseract reads the MRZ
+    layout_job = None
+    if stages.locator is not None and (orient.face_found or mrz_first is not None) and warped is not None:
+        layout_job = stages.pool.submit(_locate, stages.locator, warped.image)
+
     t0 = time.perf_counter()
     det = stages.mrz(warped.image) if orient.face_found and warped is not None else mrz_first
     if orient.face_found and (det is None or not det.reading.valid) and warped is not None and not warped.whole_frame:
@@ -273,14 +292,10 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
 
     ocr: dict = {}
     model_checks: list[CheckResult] = []
-    if stages.locator is not None and (orient.face_found or mrz_first is not None) and warped is not None:
-        t0 = time.perf_counter()
-        try:
-            layout = stages.locator(warped.image)
-        except StageError as exc:  # the MRZ and barcode still allow a judgement: say so, go on without OCR
-            layout = None
-            model_checks.append(CheckResult("document.field_models", False, 0.0, str(exc)))
-        t["text_detection"] = (time.perf_counter() - t0) * 1e3
+    if layout_job is not None:
+        layout, error, t["text_detection"] = layout_job.result()
+        if error is not None:  # the MRZ and barcode still allow a judgement: say so, go on without OCR
+            model_checks.append(CheckResult("document.field_models", False, 0.0, error))
         if layout is not None:
             t0 = time.perf_counter()
             ocr = stages.reader(layout.image if layout.image is not None else warped.image, layout)
