@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import enum
 import json
 import os
 import tempfile
@@ -14,9 +15,24 @@ from typing import Any
 import numpy as np
 
 from veid.config import load_section, to_mapping
+from veid.errors import InputError
 from veid.logs import get_logger
 
 log = get_logger(__name__)
+
+
+class ThresholdRule(str, enum.Enum):
+    """How the decision threshold is read off the calibration pairs.
+
+    ``pairs``: the largest distance whose false-accept rate over all impostor pairs stays at the
+    target. ``identity_bootstrap``: resample the calibration persons with replacement, weight every
+    impostor person pair equally, take the threshold at the target in each resample, and keep a low
+    quantile of those thresholds, so that the target holds for most draws of new identities (a few
+    look-alike persons decide the FAR at 0.1%; the pair-level rule ignores that spread).
+    """
+
+    PAIRS = "pairs"
+    IDENTITY_BOOTSTRAP = "identity_bootstrap"
 
 
 @dataclass(frozen=True)
@@ -24,15 +40,23 @@ class FaceCalibrationConfig:
     """``params.yaml: face_calibration``.
 
     Attributes:
-        faces_dir: the real face set (labelled by person), relative to the repository root.
-        synth_dir: generated documents and selfies; generated with ``synth_n``/``synth_seed``
-            when its ``manifest.jsonl`` is missing.
+        faces_dir: the real face set (labelled by person), relative to the repository root; used
+            only for the ``real`` pair kind and to tell calibration from held-out persons.
+        synth_dir: generated documents and selfies of calibration persons; generated with
+            ``synth_n``/``synth_seed``/``synth_split_weights`` when its ``manifest.jsonl`` is missing.
         synth_n: samples to generate when needed.
         synth_seed: generator seed.
+        synth_split_weights: generator ``(train, val, test)`` weights; ``test`` must be 0 (held-out
+            persons are never generated into the calibration set).
         far_target: false-accept rate the threshold is chosen for (on calibration pairs).
-        pair_kinds: which pairs calibrate, pooled: ``real`` (every pair of calibration persons'
-            photos), ``portrait_flat`` and ``portrait_capture`` (document portrait, from the flat
-            render or rectified from the captured photo, versus the selfie; generator split ``val``).
+        pair_kinds: which pairs calibrate, pooled: ``portrait_flat`` and ``portrait_capture``
+            (document portrait, from the flat render or rectified from the captured photo, versus
+            every selfie of split ``splits.calibration``), and optionally ``real`` (every pair of
+            calibration persons' real photos; off by default: the real photos are for evaluation).
+        impostor_portrait_splits: generator splits whose portraits join as impostors only
+            (``train`` persons have a single photo, hence no genuine selfie).
+        threshold_rule: see :class:`ThresholdRule`.
+        bootstrap_rounds, bootstrap_quantile, bootstrap_seed: the identity bootstrap.
         out: calibration JSON the verifier reads (``face.calibration_file``).
         metrics: DVC metrics file.
         plot: ROC points (CSV) for ``dvc plots``.
@@ -41,17 +65,31 @@ class FaceCalibrationConfig:
     """
 
     faces_dir: str = "../shared/data/faces"
-    synth_dir: str = "data/work/face_synth"
-    synth_n: int = 600
-    synth_seed: int = 20261128
+    synth_dir: str = "data/work/face_calib"
+    synth_n: int = 500
+    synth_seed: int = 20261203
+    synth_split_weights: tuple[float, float, float] = (0.3, 0.7, 0.0)
     far_target: float = 0.001
-    pair_kinds: tuple[str, ...] = ("real", "portrait_flat", "portrait_capture")
+    pair_kinds: tuple[str, ...] = ("portrait_flat", "portrait_capture")
+    impostor_portrait_splits: tuple[str, ...] = ("train",)
+    threshold_rule: ThresholdRule = ThresholdRule.IDENTITY_BOOTSTRAP
+    bootstrap_rounds: int = 200
+    bootstrap_quantile: float = 0.1
+    bootstrap_seed: int = 0
     out: str = "models/face/face_calibration.json"
     metrics: str = "data/metrics/face.json"
     plot: str = "data/metrics/face_roc.csv"
     tracking_uri: str = "sqlite:///mlflow.db"
     experiment: str = "veid-face"
     splits: dict[str, str] = field(default_factory=lambda: {"calibration": "val", "evaluation": "test"})
+
+    def __post_init__(self) -> None:
+        if len(self.synth_split_weights) != 3 or self.synth_split_weights[2] != 0:
+            raise ValueError("synth_split_weights must be (train, val, 0): no held-out (test) persons in calibration")
+        if self.splits["evaluation"] in self.impostor_portrait_splits or self.splits["evaluation"] == self.splits["calibration"]:
+            raise ValueError("the evaluation split must not calibrate")
+        if not 0.0 < self.bootstrap_quantile < 1.0 or self.bootstrap_rounds < 1:
+            raise ValueError("bootstrap_quantile must lie in (0, 1) and bootstrap_rounds be positive")
 
 
 def fit_logistic(distances: np.ndarray, same: np.ndarray, threshold: float) -> tuple[float, float]:
@@ -63,11 +101,62 @@ def fit_logistic(distances: np.ndarray, same: np.ndarray, threshold: float) -> t
     return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
-def calibrate(cfg: FaceCalibrationConfig, root: Path, progress: bool = True) -> dict[str, Any]:
-    """Embed the calibration pairs, choose the threshold, fit the probability; returns every figure."""
+def weighted_threshold_at_far(impostor_d: np.ndarray, weights: np.ndarray, far_target: float) -> float:
+    """Largest threshold whose weighted false-accept rate is at most ``far_target``.
+
+    The impostor distances are sorted; the ``k`` smallest whose cumulative weight share stays at or
+    below the target may be accepted, and the threshold sits halfway between the ``k``-th and the
+    next. With equal weights this is :func:`pipelines.face.evaluation.threshold_at_far`.
+    """
+    if impostor_d.size == 0 or weights.sum() <= 0:
+        raise InputError("no impostor pairs: cannot set a threshold at a false-accept rate")
+    order = np.argsort(impostor_d, kind="stable")
+    d, w = impostor_d[order], weights[order] / weights.sum()
+    k = int(np.searchsorted(np.cumsum(w), far_target + 1e-12, side="right"))
+    upper = d[k] if k < d.size else d[-1] + 1.0
+    lower = d[k - 1] if k > 0 else max(0.0, upper - 0.02)
+    return float((lower + upper) / 2.0)
+
+
+def identity_bootstrap_threshold(distances: np.ndarray, same: np.ndarray, person_a: np.ndarray, person_b: np.ndarray,
+                                 far_target: float, rounds: int, quantile: float, seed: int) -> tuple[float, np.ndarray]:
+    """Threshold at ``far_target`` that holds in a ``1 - quantile`` share of identity resamples.
+
+    Each round draws the persons with replacement; an impostor pair counts with the product of its
+    two persons' draw counts divided by the number of pairs of that person pair (so each person pair
+    weighs the same whatever its number of photos or samples).
+
+    Returns:
+        The ``quantile`` of the per-round thresholds, and all of them.
+    """
+    imp = ~same.astype(bool)
+    d, pa, pb = distances[imp], np.asarray(person_a)[imp], np.asarray(person_b)[imp]
+    persons, codes = np.unique(np.concatenate([pa, pb]), return_inverse=True)
+    ca, cb = codes[:pa.size], codes[pa.size:]
+    _, inv, cnt = np.unique(ca * persons.size + cb, return_inverse=True, return_counts=True)
+    base = 1.0 / cnt[inv]
+    rng = np.random.default_rng(seed)
+    thresholds = []
+    for _ in range(rounds):
+        draws = np.bincount(rng.integers(persons.size, size=persons.size), minlength=persons.size)
+        w = base * draws[ca] * draws[cb]
+        if w.sum() > 0:
+            thresholds.append(weighted_threshold_at_far(d, w, far_target))
+    out = np.asarray(thresholds)
+    return float(np.quantile(out, quantile)), out
+
+
+def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: bool = True) -> dict[str, Any]:
+    """Embed the calibration pairs, choose the threshold, fit the probability; returns every figure.
+
+    Args:
+        face_cfg: the ``face`` section (:class:`pipelines.face.verify.FaceConfig`): the same stages
+            as the verifier that will use the threshold.
+    """
     from pipelines.face import evaluation as ev
     from pipelines.face.models import FaceModels
-    from pipelines.face.verify import FaceCalibration, FaceConfig, FaceVerifier
+    from pipelines.face.verify import FaceCalibration, FaceVerifier
+    from training.synth import SynthConfig
     from training.synth_manifest import read_manifest
 
     faces_dir = (root / cfg.faces_dir).resolve()
@@ -75,46 +164,65 @@ def calibrate(cfg: FaceCalibrationConfig, root: Path, progress: bool = True) -> 
     if not (synth_dir / "manifest.jsonl").is_file():
         from training.synth import generate
 
-        generate(synth_dir, cfg.synth_n, cfg.synth_seed)
+        generate(synth_dir, cfg.synth_n, cfg.synth_seed, SynthConfig(split_weights=cfg.synth_split_weights),
+                 force=True, progress=progress)
     samples = read_manifest(synth_dir / "manifest.jsonl")
-    split = ev.identity_split(faces_dir)
-    calib_persons = sorted(p for p, s in split.items() if s == ev.CALIBRATION)
+    held_out = {p for p, s in ev.identity_split(faces_dir).items() if s == ev.EVALUATION}
+    leaked = sorted({s.face_person for s in samples} & held_out)
+    if leaked:
+        raise InputError(f"{synth_dir}: calibration set shows {len(leaked)} held-out persons; regenerate it")
     sets = []
     if "real" in cfg.pair_kinds:
+        calib_persons = sorted(p for p, s in ev.identity_split(faces_dir).items() if s == ev.CALIBRATION)
         sets.append(ev.real_pairs(faces_dir, calib_persons))
     for kind in ("flat", "capture"):
         if f"portrait_{kind}" in cfg.pair_kinds:
-            sets.append(ev.portrait_selfie_pairs(samples, {cfg.splits["calibration"]}, kind))
+            sets.append(ev.portrait_selfie_pairs(samples, {cfg.splits["calibration"]}, kind,
+                                                 set(cfg.impostor_portrait_splits)))
     # Only the stages are used here; the placeholder calibration is never consulted.
     placeholder = FaceCalibration(threshold=0.6, target_far=cfg.far_target, logistic_slope=1.0, logistic_offset=0.0)
-    verifier = FaceVerifier(FaceConfig(), FaceModels.load(), placeholder)
+    verifier = FaceVerifier(face_cfg, FaceModels.load(), placeholder)
     keys = {k for s in sets for k in s.a + s.b}
     embedded = ev.embed_keys(verifier, keys, ev.make_loader(faces_dir, samples), progress=progress)
-    all_d, all_y, per_kind = [], [], {}
+    all_d, all_y, all_pa, all_pb, per_kind = [], [], [], [], {}
     for s in sets:
-        d, y, dropped = ev.pair_distances(s, embedded.vectors)
+        d, y, kept, dropped = ev.pair_distances_kept(s, embedded.vectors)
         all_d.append(d)
         all_y.append(y)
+        all_pa.append(np.asarray(s.person_a)[kept])
+        all_pb.append(np.asarray(s.person_b)[kept])
         per_kind[s.kind] = {"summary": to_mapping(ev.summarize(d, y, cfg.far_target)), "dropped_pairs": dropped}
     d, y = np.concatenate(all_d), np.concatenate(all_y)
+    pa, pb = np.concatenate(all_pa), np.concatenate(all_pb)
     pooled = ev.summarize(d, y, cfg.far_target)
-    slope, offset = fit_logistic(d, y, pooled.threshold_at_far)
+    boot_thr, boots = identity_bootstrap_threshold(d, y, pa, pb, cfg.far_target, cfg.bootstrap_rounds,
+                                                   cfg.bootstrap_quantile, cfg.bootstrap_seed)
+    threshold = boot_thr if cfg.threshold_rule is ThresholdRule.IDENTITY_BOOTSTRAP else pooled.threshold_at_far
+    at = ev.rates_at(d, y, threshold)
+    slope, offset = fit_logistic(d, y, threshold)
     thr, far, frr = ev.roc_curve(d, y)
-    persons_used = sorted({ev.person_of(k.split(":", 1)[1]) for k in keys if k.startswith("real:")})
-    synth_used = sorted({s.face_person for s in samples if s.split == cfg.splits["calibration"]})
+    persons = sorted(set(pa) | set(pb))
+    genuine_persons = sorted(set(pa[y]))
     return {
         "calibration": {
-            "threshold": pooled.threshold_at_far, "target_far": cfg.far_target, "logistic_slope": slope,
-            "logistic_offset": offset, "eer": pooled.eer,
+            "threshold": threshold, "target_far": cfg.far_target, "logistic_slope": slope,
+            "logistic_offset": offset, "eer": pooled.eer, "threshold_rule": cfg.threshold_rule.value,
             "source": (f"{pooled.n_genuine} genuine + {pooled.n_impostor} impostor pairs of calibration identities "
-                       f"({len(persons_used)} real persons, generator split '{cfg.splits['calibration']}' "
-                       f"with {len(synth_used)} persons); kinds {list(cfg.pair_kinds)}"),
-            "calibration_persons": persons_used,
+                       f"({len(persons)} persons, {len(genuine_persons)} with two photos; generator splits "
+                       f"'{cfg.splits['calibration']}' + impostor portraits of {list(cfg.impostor_portrait_splits)}); "
+                       f"kinds {list(cfg.pair_kinds)}; threshold rule {cfg.threshold_rule.value} (pair-level "
+                       f"{pooled.threshold_at_far:.4f}; bootstrap q{cfg.bootstrap_quantile:g} {boot_thr:.4f}, median "
+                       f"{float(np.median(boots)):.4f})"),
+            "calibration_persons": persons,
         },
         "metrics": {"face": {"eer": pooled.eer, "frr_at_far_1e-3": pooled.frr_at_far,
-                             "threshold": pooled.threshold_at_far}},
+                             "threshold": threshold, "frr_at_threshold": at.frr, "far_at_threshold": at.far,
+                             "threshold_pairs": pooled.threshold_at_far}},
         "per_kind": per_kind,
         "pooled": to_mapping(pooled),
+        "bootstrap": {"quantile": cfg.bootstrap_quantile, "rounds": int(boots.size),
+                      "p10": float(np.quantile(boots, 0.1)), "median": float(np.median(boots)),
+                      "p90": float(np.quantile(boots, 0.9))},
         "roc": (thr, far, frr),
         "failures_to_acquire": sum(1 for v in embedded.vectors.values() if v is None),
         "faces_embedded": len(embedded.vectors),
@@ -162,9 +270,10 @@ def log_mlflow(result: dict[str, Any], cfg: FaceCalibrationConfig) -> None:
     mlflow.set_experiment(cfg.experiment)
     with mlflow.start_run(run_name="face_calibration"):
         mlflow.log_params({"far_target": cfg.far_target, "pair_kinds": ",".join(cfg.pair_kinds),
-                           "synth_seed": cfg.synth_seed, "synth_n": cfg.synth_n})
+                           "synth_seed": cfg.synth_seed, "synth_n": cfg.synth_n,
+                           "threshold_rule": cfg.threshold_rule.value, "bootstrap_quantile": cfg.bootstrap_quantile})
         m = result["metrics"]["face"]
-        mlflow.log_metrics({"eer": m["eer"], "frr_at_far_1e-3": m["frr_at_far_1e-3"], "threshold": m["threshold"]})
+        mlflow.log_metrics({k: float(v) for k, v in m.items()})
         for kind, info in result["per_kind"].items():
             mlflow.log_metrics({f"{kind}.eer": info["summary"]["eer"], f"{kind}.frr_at_far": info["summary"]["frr_at_far"]})
         thr, far, frr = result["roc"]
@@ -191,13 +300,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--no-mlflow", action="store_true", help="skip MLflow logging")
     args = parser.parse_args(argv)
+    from pipelines.face.verify import FaceConfig
+
     cfg = load_section(args.params, "face_calibration", FaceCalibrationConfig)
+    face_cfg = load_section(args.params, "face", FaceConfig)
     root = Path.cwd()
-    result = calibrate(cfg, root)
+    result = calibrate(cfg, face_cfg, root)
     write_outputs(result, cfg, root)
     if not args.no_mlflow:
         log_mlflow(result, cfg)
-    print(json.dumps({"metrics": result["metrics"], "per_kind": result["per_kind"],
+    print(json.dumps({"metrics": result["metrics"], "per_kind": result["per_kind"], "bootstrap": result["bootstrap"],
                       "failures_to_acquire": result["failures_to_acquire"],
                       "faces_embedded": result["faces_embedded"]}, indent=2))
 

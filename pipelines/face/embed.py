@@ -20,9 +20,14 @@ class EmbedderConfig:
     Attributes:
         num_jitters: dlib re-samples the chip this many times and averages (1 = no jitter;
             more is slower and slightly more stable).
+        mirror_average: also embed the left-right mirrored chip and average the two descriptors
+            (one batched ResNet call; twice the embedding time). Measured on the calibration
+            identities' document-portrait-versus-selfie pairs: EER 1.1% -> 0.4% and FRR at FAR
+            0.1% 4.4% -> 2.2% (reports/face.md). Calibrate again after changing it.
     """
 
     num_jitters: int = 1
+    mirror_average: bool = True
 
 
 @dataclass(frozen=True)
@@ -46,16 +51,21 @@ class FaceEmbedder:
         self._recognizer = recognizer
 
     def __call__(self, aligned: AlignedFace) -> FaceEmbedding:
-        """Compute the descriptor of a 150x150 RGB chip.
+        """Compute the descriptor of a 150x150 RGB chip (mean of chip and mirror when ``mirror_average``).
 
         Raises:
             StageError: dlib refused the chip.
         """
+        chip = aligned.chip
         try:
-            vec = self._recognizer.compute_face_descriptor(aligned.chip, self.cfg.num_jitters)
+            if self.cfg.mirror_average:
+                pair = self._recognizer.compute_face_descriptor([chip, np.ascontiguousarray(chip[:, ::-1])],
+                                                                self.cfg.num_jitters)
+                out = (np.asarray(pair[0], dtype=np.float64) + np.asarray(pair[1], dtype=np.float64)) / 2.0
+            else:
+                out = np.asarray(self._recognizer.compute_face_descriptor(chip, self.cfg.num_jitters), dtype=np.float64)
         except (RuntimeError, TypeError) as exc:
             raise StageError(f"dlib could not embed the face chip: {exc}") from exc
-        out = np.asarray(vec, dtype=np.float64)
         if out.shape != (EMBEDDING_DIM,) or not np.all(np.isfinite(out)):
             raise StageError(f"dlib returned an invalid descriptor of shape {out.shape}")
         return FaceEmbedding(out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -19,12 +19,15 @@ EVALUATION = "evaluation"
 
 @dataclass(frozen=True)
 class PairSet:
-    """Labelled pairs of face keys (see :func:`load_face`); ``same[i]`` is the truth for pair ``i``."""
+    """Labelled pairs of face keys (see :func:`make_loader`); ``same[i]`` is the truth for pair ``i``;
+    ``person_a``/``person_b`` name the person shown by each side (empty when unknown)."""
 
     kind: str
     a: tuple[str, ...]
     b: tuple[str, ...]
     same: np.ndarray
+    person_a: tuple[str, ...] = ()
+    person_b: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.a)
@@ -89,7 +92,8 @@ def real_pairs(faces_dir: Path, persons: Iterable[str]) -> PairSet:
             a.append(f"real:{fa}")
             b.append(f"real:{fb}")
             same.append(person_of(fa) == person_of(fb))
-    return PairSet("real_all_pairs", tuple(a), tuple(b), np.asarray(same, bool))
+    return PairSet("real_all_pairs", tuple(a), tuple(b), np.asarray(same, bool),
+                   tuple(person_of(k[5:]) for k in a), tuple(person_of(k[5:]) for k in b))
 
 
 def pairs_csv(faces_dir: Path, persons: Iterable[str] | None = None) -> PairSet:
@@ -103,32 +107,45 @@ def pairs_csv(faces_dir: Path, persons: Iterable[str] | None = None) -> PairSet:
             a.append(f"real:{r['file_a']}")
             b.append(f"real:{r['file_b']}")
             same.append(r["same"] == "1")
-    return PairSet("real_pairs_csv", tuple(a), tuple(b), np.asarray(same, bool))
+    return PairSet("real_pairs_csv", tuple(a), tuple(b), np.asarray(same, bool),
+                   tuple(person_of(k[5:]) for k in a), tuple(person_of(k[5:]) for k in b))
 
 
-def portrait_selfie_pairs(samples: Iterable, splits: set[str], portrait: str = "flat") -> PairSet:
+def portrait_selfie_pairs(samples: Iterable, splits: set[str], portrait: str = "flat",
+                          impostor_portrait_splits: set[str] | None = None) -> PairSet:
     """Document portrait versus selfie pairs from generated samples of ``splits``.
 
-    Genuine: a sample's portrait against its own selfie when both come from the same person
-    (two different photos). Impostor: a portrait against every selfie of another person (this
-    includes ``swapped_portrait`` negatives). Truth comes from ``portrait_source``/``selfie_source``.
+    Every portrait is paired with every selfie. Genuine: both show the same person in two different
+    photos (the generator's selfie is the person's other photo). Impostor: different persons (this
+    includes ``swapped_portrait`` negatives). A portrait and a selfie cut from the same source photo
+    are left out: that is a photographed card, not a genuine second capture. Truth comes from
+    ``portrait_source``/``selfie_source``.
 
     Args:
         samples: ``training.synth_manifest.Sample`` records.
         splits: generator splits to use (``{"val"}`` for calibration, ``{"test"}`` for evaluation).
         portrait: ``"flat"`` (crop of the flat render) or ``"capture"`` (the portrait quad
             rectified out of the captured photo).
+        impostor_portrait_splits: further splits whose portraits join as impostors only (their
+            persons have no second photo, so no selfie); e.g. ``{"train"}`` in calibration.
     """
-    usable = [s for s in samples if s.split in splits and s.selfie is not None and s.portrait_box_flat is not None]
-    a, b, same = [], [], []
-    for s in usable:
-        for t in usable:
-            ps, ts = person_of(s.portrait_source), person_of(t.selfie_source)
-            if s is t or ps != ts:
-                a.append(f"{portrait}:{s.id}")
-                b.append(f"selfie:{t.id}")
-                same.append(ps == ts)
-    return PairSet(f"portrait_{portrait}_vs_selfie", tuple(a), tuple(b), np.asarray(same, bool))
+    extra = impostor_portrait_splits or set()
+    portraits = [s for s in samples if s.split in splits | extra and s.portrait_box_flat is not None
+                 and s.portrait_source is not None]
+    selfies = [s for s in samples if s.split in splits and s.selfie is not None and s.portrait_box_flat is not None]
+    a, b, same, pa, pb = [], [], [], [], []
+    for s in portraits:
+        ps = person_of(s.portrait_source)
+        for t in selfies:
+            ts = person_of(t.selfie_source)
+            if ps == ts and (s.split not in splits or s.portrait_source == t.selfie_source):
+                continue
+            a.append(f"{portrait}:{s.id}")
+            b.append(f"selfie:{t.id}")
+            same.append(ps == ts)
+            pa.append(ps)
+            pb.append(ts)
+    return PairSet(f"portrait_{portrait}_vs_selfie", tuple(a), tuple(b), np.asarray(same, bool), tuple(pa), tuple(pb))
 
 
 def make_loader(faces_dir: Path, samples: Iterable = ()) -> Callable[[str], np.ndarray]:
@@ -168,9 +185,23 @@ def rectify_portrait(image: np.ndarray, quad: np.ndarray, box) -> np.ndarray:
 
 def pair_distances(pairs: PairSet, vectors: dict[str, np.ndarray | None]) -> tuple[np.ndarray, np.ndarray, int]:
     """Distances of the pairs whose two faces were both embedded, their truth, and how many were dropped."""
-    keep = [i for i in range(len(pairs)) if vectors.get(pairs.a[i]) is not None and vectors.get(pairs.b[i]) is not None]
-    d = np.asarray([float(np.linalg.norm(vectors[pairs.a[i]] - vectors[pairs.b[i]])) for i in keep])
-    return d, pairs.same[keep], len(pairs) - len(keep)
+    d, same, _, dropped = pair_distances_kept(pairs, vectors)
+    return d, same, dropped
+
+
+def pair_distances_kept(pairs: PairSet, vectors: dict[str, np.ndarray | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Like :func:`pair_distances`, plus the indices of the kept pairs (to select ``person_a``/``person_b``)."""
+    names = sorted(k for k, v in vectors.items() if v is not None)
+    row = {k: i for i, k in enumerate(names)}
+    table = np.stack([vectors[k] for k in names]) if names else np.zeros((0, 128))
+    ia = np.asarray([row.get(k, -1) for k in pairs.a], dtype=np.int64)
+    ib = np.asarray([row.get(k, -1) for k in pairs.b], dtype=np.int64)
+    keep = np.flatnonzero((ia >= 0) & (ib >= 0))
+    d = np.empty(keep.size)
+    for lo in range(0, keep.size, 65536):  # bounded memory on large pair sets
+        sel = keep[lo:lo + 65536]
+        d[lo:lo + sel.size] = np.linalg.norm(table[ia[sel]] - table[ib[sel]], axis=1)
+    return d, pairs.same[keep], keep, len(pairs) - int(keep.size)
 
 
 def rates_at(distances: np.ndarray, same: np.ndarray, threshold: float) -> ErrorRates:
@@ -224,12 +255,14 @@ def summarize(distances: np.ndarray, same: np.ndarray, far_target: float) -> Roc
 
 @dataclass(frozen=True)
 class EmbeddedFaces:
-    """Embeddings by face key (``None`` when no face was found), quality pass flags, and timings (seconds)."""
+    """Embeddings by face key (``None`` when no face was found), quality pass flags, timings (seconds),
+    and the aligned chips of the keys asked for (``keep_chips``)."""
 
     vectors: dict[str, np.ndarray | None]
     quality_passed: dict[str, bool]
     detect_s: tuple[float, ...]
     embed_s: tuple[float, ...]
+    chips: dict[str, np.ndarray] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         """Write the embeddings as ``.npz`` (keys in ``keys``, rows of NaN for missing faces), atomically."""
@@ -243,10 +276,12 @@ class EmbeddedFaces:
         tmp.replace(path)
 
 
-def embed_keys(verifier, keys: Iterable[str], loader: Callable[[str], np.ndarray], progress: bool = True) -> EmbeddedFaces:
+def embed_keys(verifier, keys: Iterable[str], loader: Callable[[str], np.ndarray], progress: bool = True,
+               keep_chips: Iterable[str] = ()) -> EmbeddedFaces:
     """Detect, align, embed and quality-check each face key with ``verifier``'s stages.
 
-    A face key whose image holds no face maps to ``None`` (a failure to acquire).
+    A face key whose image holds no face maps to ``None`` (a failure to acquire). The aligned chips
+    of ``keep_chips`` are kept (so a caller comparing chips needs no second detection).
     """
     import time
 
@@ -254,6 +289,8 @@ def embed_keys(verifier, keys: Iterable[str], loader: Callable[[str], np.ndarray
 
     vectors: dict[str, np.ndarray | None] = {}
     quality: dict[str, bool] = {}
+    chips: dict[str, np.ndarray] = {}
+    wanted = set(keep_chips)
     t_det, t_emb = [], []
     for key in tqdm(sorted(set(keys)), desc="embed faces", unit="face", disable=not progress):
         rgb = loader(key)
@@ -269,4 +306,6 @@ def embed_keys(verifier, keys: Iterable[str], loader: Callable[[str], np.ndarray
         t_emb.append(time.perf_counter() - t0)
         vectors[key] = emb.vector
         quality[key] = verifier.assess(rgb, faces, aligned).passed
-    return EmbeddedFaces(vectors, quality, tuple(t_det), tuple(t_emb))
+        if key in wanted:
+            chips[key] = aligned.chip
+    return EmbeddedFaces(vectors, quality, tuple(t_det), tuple(t_emb), chips)

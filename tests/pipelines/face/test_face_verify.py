@@ -103,3 +103,17 @@ def test_document_portrait_flag_adds_liveness_check(verifier, shared_data):
     result = verifier.compare(faces / "B001260_1.jpg", faces / "B001260_2.jpg", a_is_document_portrait=True)
     live = [c for c in result.checks if c.name == "liveness.selfie_is_document_portrait"]
     assert len(live) == 1 and live[0].passed  # two different sittings
+
+
+def test_mirror_averaged_embedding_is_mirror_invariant(verifier, shared_data):
+    """Known answer: the mean of chip and mirrored chip descriptors is the same for the mirrored chip."""
+    from dataclasses import replace
+
+    from pipelines.face.embed import EmbedderConfig, FaceEmbedder
+
+    aligned = verifier.observe(shared_data / "faces" / "B001260_2.jpg").aligned
+    mirrored = replace(aligned, chip=np.ascontiguousarray(aligned.chip[:, ::-1]))
+    averaged = FaceEmbedder(EmbedderConfig(mirror_average=True), verifier.models.recognizer)
+    single = FaceEmbedder(EmbedderConfig(mirror_average=False), verifier.models.recognizer)
+    assert averaged(aligned).distance(averaged(mirrored)) < 1e-6
+    assert single(aligned).distance(single(mirrored)) > 1e-3  # one pass is not mirror-symmetric
