@@ -188,20 +188,24 @@ def bench_synth(limit: int | None, synth_dir: Path) -> None:
     from pipelines.document.image_io import decode_image
 
     verify_document(decode_image(synth_dir / test[0]["image"], cfg.input), cfg, stages)
-    lat, orient_ok, errors = [], 0, 0
+    lat, cpu, orient_ok, errors = [], [], 0, 0
+    stage_ms: dict[str, list[float]] = {}
     exact = {f: 0 for f in Field}
     folded = {f: 0 for f in Field}
     edits, chars = 0, 0
     per_family: dict[str, list[int]] = {}
     for r in test:
         rgb = decode_image(synth_dir / r["image"], cfg.input)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         try:
             res = verify_document(rgb, cfg, stages)
         except VeidError:
             res = None
             errors += 1
         lat.append(time.perf_counter() - t)
+        cpu.append(_cpu() - c)
+        for stage, ms in (res.timings_ms.items() if res is not None else ()):
+            stage_ms.setdefault(stage, []).append(ms)
         if res is not None and r["side"] == "back" and not res.orientation.face_found:
             orient_ok += 1 if res.barcodes else 0  # no portrait: the barcode reader handles rotation itself
         elif res is not None:  # from the portrait, or from the MRZ when MTCNN found no face
@@ -235,6 +239,9 @@ def bench_synth(limit: int | None, synth_dir: Path) -> None:
     print(f"{'input errors (no result)':<40} {errors:10d}")
     print(f"{'latency p50 ms':<40} {np.percentile(lat_ms, 50):10.0f}")
     print(f"{'latency p95 ms':<40} {np.percentile(lat_ms, 95):10.0f}")
+    print(f"{'CPU p50 ms (all threads)':<40} {np.percentile(np.array(cpu) * 1e3, 50):10.0f}")
+    for stage, values in stage_ms.items():  # wall time; a stage that did not run on a document is not counted
+        print(f"{'  stage ' + stage + f' median ms (n={len(values)})':<40} {statistics.median(values):10.1f}")
     for fam, (good, total) in sorted(per_family.items()):
         print(f"{'  field accuracy ' + fam:<40} {good / total:10.3f}")
 
