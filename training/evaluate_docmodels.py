@@ -1,7 +1,9 @@
 """Evaluate CRAFT (word boxes), the field UNET (IoU) and rapidocr's detector on the held-out test split.
 
-Writes the DVC metrics file (``craft.precision/recall/hmean``, ``unet.iou.<field>``,
-``rapidocr.hmean`` ...) and logs the same numbers and plots (PR curve, overlays) to MLflow.
+Writes the DVC metrics file (``craft.precision/recall/hmean``, ``unet.iou.<field>`` (pixel
+IoU of the UNET's argmax mask), ``unet.box_iou.<field>`` (IoU of the field box the pipeline
+forms from the mask and CRAFT's words), ``unet.box_found.<field>`` (share of documents where
+that box reaches IoU 0.5), ``rapidocr.hmean`` ...) and logs the same numbers and plots (PR curve, overlays) to MLflow.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from models.boxes import MatchCounts, WordBoxConfig, decode_word_boxes, match_boxes
+from models.unet import match_field_words
 from training.mlflow_utils import DocTrainConfig, log_figure, mlflow_run
 from training.prepare import load_split
 from veid.config import load_section, to_mapping
 from veid.logs import get_logger, setup_logging
-from veid.types import FIELD_CLASS, Quad
+from veid.types import FIELD_CLASS, Box, Quad
 
 log = get_logger(__name__)
 
@@ -81,6 +84,7 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
     craft_counts, peer_counts, craft_on_peer = MatchCounts(0, 0, 0), MatchCounts(0, 0, 0), MatchCounts(0, 0, 0)
     sweep = {t: MatchCounts(0, 0, 0) for t in cfg.pr_region_low}
     inter = {f: 0 for f in FIELD_CLASS}
+    box_ious: dict = {f: [] for f in FIELD_CLASS}
     union = {f: 0 for f in FIELD_CLASS}
     times = {"craft_unet": [], "rapidocr": []}
     samples = []
@@ -104,6 +108,8 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
             p, q = labels == c, true_mask == c
             inter[f] += int(np.logical_and(p, q).sum())
             union[f] += int(np.logical_or(p, q).sum())
+        for f, iou in field_box_ious(probs, pred, true_mask, maps.scale).items():
+            box_ious[f].append(iou)
         if detect_peer is not None and i < n_peer:
             craft_on_peer = craft_on_peer + counts
             t0 = time.perf_counter()
@@ -115,7 +121,10 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
     metrics = {
         "n_docs": n,
         "craft": _pr(craft_counts) | {"words": craft_counts.truth},
-        "unet": {"iou": {f.value: round(inter[f] / union[f], 4) if union[f] else 1.0 for f in FIELD_CLASS}},
+        "unet": {"iou": {f.value: round(inter[f] / union[f], 4) if union[f] else 1.0 for f in FIELD_CLASS},
+                 "box_iou": {f.value: round(float(np.mean(v)), 4) if v else 1.0 for f, v in box_ious.items()},
+                 "box_found": {f.value: round(float(np.mean(np.asarray(v) >= 0.5)), 4) if v else 1.0
+                               for f, v in box_ious.items()}},
         "timing_ms": {k: round(1000 * float(np.median(v)), 1) for k, v in times.items() if v},
     }
     if detect_peer is not None:
@@ -123,6 +132,20 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
         metrics["craft"]["hmean_on_rapidocr_docs"] = _pr(craft_on_peer)["hmean"]
     extras = {"sweep": {t: _pr(c) for t, c in sweep.items()}, "samples": samples}
     return {"metrics": metrics, **extras}
+
+
+def field_box_ious(probs: np.ndarray, words: list[Quad], true_mask: np.ndarray, scale: float) -> dict:
+    """Per field present in ``true_mask``: IoU of the pipeline's field box (the CRAFT words the
+    UNET mask selects, merged; 0 when none) with the true field rectangle, in input pixels."""
+    matches = match_field_words(probs, words, scale)
+    out = {}
+    for f, c in FIELD_CLASS.items():
+        ys, xs = np.nonzero(true_mask == c)
+        if not len(ys):
+            continue
+        truth = Box(xs.min() * scale, ys.min() * scale, (xs.max() + 1) * scale, (ys.max() + 1) * scale)
+        out[f] = truth.iou(matches[f].box) if f in matches else 0.0
+    return out
 
 
 def _pr(c: MatchCounts) -> dict[str, float]:

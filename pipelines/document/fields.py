@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from models.unet import match_field_words
 from pipelines.document.orientation import rotate
 from pipelines.document.tesseract import Tesseract
 from veid.errors import StageError
@@ -175,28 +176,12 @@ class FieldLocator:
     def _match(self, words: list[TextBox], probs: np.ndarray, scale: float, shape: tuple[int, int]) -> dict:
         """Assign CRAFT boxes to the field whose mask covers them, merge each field's boxes in reading order."""
         h, w = shape
+        matches = match_field_words(probs, [tb.quad for tb in words], scale, self.cfg.mask_threshold, self.cfg.min_coverage)
         out = {}
-        for f in Field:
-            mask = probs[..., FIELD_CLASS[f]]
-            parts = []
-            for tb in words:
-                b = tb.quad.bounds()
-                x0, y0 = int(b.x0 / scale), int(b.y0 / scale)
-                x1, y1 = max(x0 + 1, int(np.ceil(b.x1 / scale))), max(y0 + 1, int(np.ceil(b.y1 / scale)))
-                cover = float((mask[y0:y1, x0:x1] > self.cfg.mask_threshold).mean()) if mask[y0:y1, x0:x1].size else 0.0
-                if cover >= self.cfg.min_coverage:
-                    parts.append((cover, tb))
-            if not parts:
-                continue
-            parts.sort(key=lambda p: (round(p[1].quad.bounds().y0 / max(p[1].quad.bounds().height, 1.0)),
-                                      p[1].quad.bounds().x0))
-            box = parts[0][1].quad.bounds()
-            for _, tb in parts[1:]:
-                box = box.union(tb.quad.bounds())
-            bh = box.height
-            box = box.expand(self.cfg.extend_x * bh, self.cfg.extend_y * bh).clip(w, h)
-            score = float(np.mean([c for c, _ in parts]))
-            out[f] = FieldBox(f, box, tuple(tb for _, tb in parts), score)
+        for f, m in matches.items():
+            bh = m.box.height
+            box = m.box.expand(self.cfg.extend_x * bh, self.cfg.extend_y * bh).clip(w, h)
+            out[f] = FieldBox(f, box, tuple(words[k] for k in m.words), m.coverage)
         return out
 
 

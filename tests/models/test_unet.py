@@ -57,3 +57,24 @@ def test_segmenter_without_image():
     seg = FieldSegmenter(build_unet(cfg), use_image=False)
     z = np.zeros((9, 13), np.float32)
     assert seg.predict(CraftMaps(z, z)).shape == (9, 13, 5)
+
+
+def test_pooled_unet_predicts_on_the_full_map_grid_and_round_trips(tmp_path):
+    import keras
+
+    import models.layers  # noqa: F401
+
+    cfg = UnetConfig(widths=(4, 8, 8), use_image=True, coord_scale=32.0, input_pool=2)
+    assert cfg.stride == 8
+    model = build_unet(cfg)
+    seg = FieldSegmenter(model, use_image=True)
+    assert seg.stride == 8
+    z = np.random.default_rng(2).uniform(0, 1, (30, 45)).astype(np.float32)
+    probs = seg.predict(CraftMaps(z, z), np.zeros((60, 90, 3), np.uint8))
+    assert probs.shape == (30, 45, 5)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+    path = tmp_path / "unet.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, compile=False, safe_mode=True)
+    x = np.random.default_rng(3).uniform(0, 1, (1, 16, 24, cfg.in_channels)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
