@@ -37,7 +37,7 @@ def list_models(as_json: bool, tracking_uri: str | None, weights: Path | None) -
         click.echo(json.dumps([asdict(r) for r in rows], indent=2))
         return
     if not rows:
-        click.echo(f"no registered models in {_uri(tracking_uri)} (run `dvc repro register` first)")
+        click.echo(f"no registered models in {_uri(tracking_uri)} (run `dvc repro data/dvc.yaml:register` first)")
         return
     click.echo(f"{'MODEL':<17} {'VER':>3}  {'ACTIVE':<6} {'SHIPPED':<7} {'SHA256':<16} {'GIT':<10} RUN")
     for r in rows:
