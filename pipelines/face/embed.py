@@ -23,7 +23,7 @@ class EmbedderConfig:
         mirror_average: also embed the left-right mirrored chip and average the two descriptors
             (one batched ResNet call; twice the embedding time). Measured on the calibration
             identities' document-portrait-versus-selfie pairs: EER 1.1% -> 0.4% and FRR at FAR
-            0.1% 4.4% -> 2.2% (reports/face.md). Calibrate again after changing it.
+            0.1% 4.4% -> 2.2% (`python -m bench face`). Calibrate again after changing it.
     """
 
     num_jitters: int = 1

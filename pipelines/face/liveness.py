@@ -115,7 +115,7 @@ class PresentationAttackSignals:
     """``PresentationAttackSignals(cfg)(rgb) -> (screen_replay, print_attack)`` checks on one capture.
 
     Screen replay: a periodic texture (pixel grid, moire). Print attack: washed-out colour and
-    no deep black. Rates measured on the generator's negatives are in reports/face.md; these
+    no deep black. Rates measured on the generator's negatives are printed by `python -m bench face`; these
     are signals tuned on synthetic attacks, not proof of liveness.
     """
 
