@@ -21,6 +21,7 @@ import numpy as np
 
 from models.boxes import MatchCounts, WordBoxConfig, decode_word_boxes, match_boxes
 from models.unet import match_field_words
+from pipelines.document.fields import TextConfig
 from training.mlflow_utils import DocTrainConfig, log_figure, mlflow_run
 from training.prepare import load_split
 from veid.config import load_section, to_mapping
@@ -70,7 +71,8 @@ def rapidocr_detector(threads: int = 2):
     return detect
 
 
-def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threads: int = 2) -> dict:
+def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threads: int = 2,
+             text: TextConfig = TextConfig()) -> dict:
     """Score the shipped (or given) models on the test split; returns the nested metrics dict."""
     from tqdm import tqdm
 
@@ -108,7 +110,7 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
             p, q = labels == c, true_mask == c
             inter[f] += int(np.logical_and(p, q).sum())
             union[f] += int(np.logical_or(p, q).sum())
-        for f, iou in field_box_ious(probs, pred, true_mask, maps.scale).items():
+        for f, iou in field_box_ious(probs, pred, true_mask, maps.scale, text).items():
             box_ious[f].append(iou)
         if detect_peer is not None and i < n_peer:
             craft_on_peer = craft_on_peer + counts
@@ -134,10 +136,11 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
     return {"metrics": metrics, **extras}
 
 
-def field_box_ious(probs: np.ndarray, words: list[Quad], true_mask: np.ndarray, scale: float) -> dict:
+def field_box_ious(probs: np.ndarray, words: list[Quad], true_mask: np.ndarray, scale: float,
+                   text: TextConfig = TextConfig()) -> dict:
     """Per field present in ``true_mask``: IoU of the pipeline's field box (the CRAFT words the
     UNET mask selects, merged; 0 when none) with the true field rectangle, in input pixels."""
-    matches = match_field_words(probs, words, scale)
+    matches = match_field_words(probs, words, scale, text.mask_threshold, text.min_coverage)
     out = {}
     for f, c in FIELD_CLASS.items():
         ys, xs = np.nonzero(true_mask == c)
@@ -196,10 +199,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     cfg = load_section(args.params, "doc_eval", DocEvalConfig)
     common = load_section(args.params, "doc_train", DocTrainConfig)
+    text = load_section(args.params, "document_text", TextConfig)  # the pipeline's mask matching, scored as is
     from training.mlflow_utils import setup_tensorflow
 
     setup_tensorflow(common)
-    result = evaluate(Path(args.prepared), Path(args.weights) if args.weights else None, cfg, common.threads)
+    result = evaluate(Path(args.prepared), Path(args.weights) if args.weights else None, cfg, common.threads, text)
     write_metrics(result["metrics"], Path(args.metrics))
     log_evaluation(result, cfg, common)
     print(json.dumps(result["metrics"], indent=2))
