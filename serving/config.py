@@ -22,6 +22,8 @@ class ServingConfig:
             fixed scope weights (recorded as model ``veid-baseline-weights``) instead of refusing.
         threads: intra-op threads per worker (TensorFlow, OpenCV).
         api_threads: requests one worker runs at once (the rest of ``max_concurrency`` wait in line).
+        embed_processes: helper processes per worker that run dlib's face ResNet, which holds the
+            GIL and would otherwise serialise concurrent requests (0: run it in the request's thread).
         bento_model: BentoML model-store tag of the scorer to serve (``veid models-export``, e.g. ``veid-scorer:latest``);
             empty: use the repository's files.
     """
@@ -37,6 +39,7 @@ class ServingConfig:
     baseline_when_no_scorer: bool = True
     threads: int = 1
     api_threads: int = 2
+    embed_processes: int = 2
     bento_model: str = ""
 
 

@@ -151,7 +151,7 @@ class IdentityVerifier:
             from pipelines.face.models import FaceModels
             from pipelines.face.verify import FaceVerifier
 
-            face = FaceVerifier(settings.face, FaceModels.load())
+            face = FaceVerifier(settings.face, FaceModels.load(embed_processes=settings.serving.embed_processes))
         except (ModelError, ConfigError) as exc:
             if require_face:
                 raise

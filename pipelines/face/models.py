@@ -35,11 +35,14 @@ class FaceModels:
     versions: tuple[ModelVersion, ...]
 
     @classmethod
-    def load(cls, *, hash_files: bool = True) -> "FaceModels":
+    def load(cls, *, hash_files: bool = True, embed_processes: int = 0) -> "FaceModels":
         """Load every model from the installed packages; no network access.
 
         Args:
             hash_files: compute each model file's SHA-256 (about 0.3 s in all).
+            embed_processes: 0 runs the ResNet in the calling thread; more runs it in that many
+                helper processes (:class:`pipelines.face.embed_pool.ProcessRecognizer`), which
+                lets concurrent requests embed in parallel (dlib holds the GIL).
 
         Raises:
             ModelError: a package or model file is missing or unreadable.
@@ -59,7 +62,13 @@ class FaceModels:
             if not path.is_file():
                 raise ModelError(f"model file for {name} not found at {path}")
         try:
-            recognizer = dlib.face_recognition_model_v1(str(paths["dlib_face_recognition_resnet_model_v1"]))
+            resnet = str(paths["dlib_face_recognition_resnet_model_v1"])
+            if embed_processes > 0:
+                from pipelines.face.embed_pool import ProcessRecognizer
+
+                recognizer = ProcessRecognizer(resnet, embed_processes)
+            else:
+                recognizer = dlib.face_recognition_model_v1(resnet)
             shape5 = dlib.shape_predictor(str(paths["shape_predictor_5_face_landmarks"]))
             shape68 = dlib.shape_predictor(str(paths["shape_predictor_68_face_landmarks"]))
             detector = graph_mtcnn()  # mtcnn.MTCNN, networks compiled: same faces, less per-call overhead
