@@ -6,7 +6,9 @@ waits for the first one's ResNet, and 2 cores behave like 1.3: measured in one p
 verifications took 744 ms each with two threads against 831 ms one after another, and 483 ms
 with the ResNet in two helper processes (`python -m bench serving` reports the server-level
 figure). :class:`ProcessRecognizer` is a drop-in for ``dlib.face_recognition_model_v1``'s
-``compute_face_descriptor`` that runs it in a ``spawn`` process pool.
+``compute_face_descriptor`` that runs it in a ``spawn`` process pool; when no other request is
+embedding, a batch (the chip and its mirror image) is split over the helpers, so that one face's
+two passes run side by side.
 
 Each helper loads the model file once and exits on its own when the parent process goes away
 (even after ``kill -9``, which never runs the parent's clean-up).
@@ -69,6 +71,7 @@ class ProcessRecognizer:
         self.model_path = str(model_path)
         self.processes = processes
         self._lock = threading.Lock()
+        self._in_flight = 0
         self._pool = self._start(start_timeout_s)
 
     def _start(self, timeout_s: float) -> ProcessPoolExecutor:
@@ -87,16 +90,30 @@ class ProcessRecognizer:
         """Same contract as dlib's: one chip -> one descriptor, a list of chips -> a list.
 
         Raises:
-            StageError: a helper died (it is replaced for the next call) or dlib refused the chip.
+            StageError: a helper died (it is replaced for the next call).
+            RuntimeError, TypeError: dlib refused the chip (as it does in process).
         """
         pool = self._pool
+        with self._lock:
+            alone = self._in_flight == 0
+            self._in_flight += 1
         try:
-            return pool.submit(_describe, chips, num_jitters).result()
+            if not (alone and isinstance(chips, list) and len(chips) > 1 and self.processes > 1):
+                return pool.submit(_describe, chips, num_jitters).result()
+            # Nobody else is embedding: split the batch (a chip and its mirror) over the helpers so that the
+            # passes run side by side (100 instead of 166 ms wall for a pair, for ~12 % more CPU). Under
+            # concurrent requests each batch stays whole, which is the cheaper way to use busy cores.
+            step = -(-len(chips) // self.processes)
+            parts = [pool.submit(_describe, chips[i:i + step], num_jitters) for i in range(0, len(chips), step)]
+            return [v for part in parts for v in part.result()]
         except BrokenProcessPool as exc:
             with self._lock:
                 if self._pool is pool:
                     self._pool = self._start(60.0)
             raise StageError("a face-embedding helper process died; it has been restarted") from exc
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def close(self) -> None:
         """Stop the helpers (also done at interpreter exit)."""

@@ -98,3 +98,18 @@ def _alive(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_batch_is_split_over_the_helpers_in_order(model_path):
+    import dlib
+
+    local = dlib.face_recognition_model_v1(model_path)
+    recognizer = ProcessRecognizer(model_path, 2)
+    try:
+        chips = _chips(3)
+        got = recognizer.compute_face_descriptor(chips, 1)
+        assert len(got) == 3
+        for chip, vec in zip(chips, got):
+            np.testing.assert_allclose(vec, np.asarray(local.compute_face_descriptor(chip, 1)), atol=1e-6)
+    finally:
+        recognizer.close()
