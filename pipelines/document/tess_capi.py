@@ -88,7 +88,9 @@ class CApiEngine:
                                   len(names), 0)
         if rc != 0:
             lib.TessBaseAPIDelete(api)
-            raise StageError(f"tesseract could not load language '{self.lang}' with engine mode {self.oem}")
+            raise StageError(f"tesseract could not load language '{self.lang}' with engine mode {self.oem}: is its "
+                             "traineddata installed? (Debian: tesseract-ocr-eng; 'Latin' is tesseract-ocr-script-latn, "
+                             "which `make install` installs)")
         lib.TessBaseAPISetPageSegMode(api, self.psm)
         for k, v in self.vars.items():
             lib.TessBaseAPISetVariable(api, k.encode(), v.encode())

@@ -41,15 +41,32 @@ class ValidationConfig:
 
 
 def normalize_name(text: str) -> str:
-    """Upper-case, NFC, single spaces; diacritics kept (``"andrés  björn"`` -> ``"ANDRÉS BJÖRN"``)."""
+    """Upper-case, NFC, single spaces, no punctuation or digits at the ends; diacritics kept
+    (``"andrés  björn"`` -> ``"ANDRÉS BJÖRN"``)."""
     text = unicodedata.normalize("NFC", text).upper()
     text = re.sub(r"[^\w\s'\-]", " ", text)
-    return " ".join(text.replace("_", " ").split())
+    text = " ".join(text.replace("_", " ").split())
+    return re.sub(r"^[\W\d_]+|[\W\d_]+$", "", text)  # OCR debris at the ends ("-CHLOÉ", "JANSEN'")
 
 
 def mrz_form(name: str) -> str:
     """A name as the MRZ writes it (ICAO transliteration, ``<`` as space): for comparing with MRZ names."""
     return transliterate(name).replace("<", " ")
+
+
+def dropped_letters_only(mrz_name: str, printed: str, max_dropped: int = 2) -> bool:
+    """True when ``mrz_name`` is ``printed`` (both in MRZ form) with a few letters left out.
+
+    Names in the MRZ carry no check digit, and its OCR loses letters far more often than it
+    invents them (``KELLY`` read as ``KELY``): a printed name that contains every MRZ letter in
+    order, plus at most ``max(max_dropped, len // 3)`` more, agrees with it.
+    """
+    a, b = mrz_name.replace(" ", ""), printed.replace(" ", "")
+    extra = len(b) - len(a)
+    if not a or extra <= 0 or extra > max(max_dropped, len(a) // 3):
+        return False
+    rest = iter(b)
+    return all(ch in rest for ch in a)
 
 
 def normalize_id(text: str) -> str:
@@ -179,7 +196,7 @@ def cross_check(ocr: dict, other: dict, source: str, cfg: ValidationConfig, *, m
         if f in (Field.FIRST_NAME, Field.LAST_NAME):
             a, b = (mrz_form(mine), mrz_form(theirs)) if mrz_names else (mine, theirs)
             sim = similarity(a, b)
-            ok = sim >= cfg.name_similarity
+            ok = sim >= cfg.name_similarity or (mrz_names and dropped_letters_only(b, a))
             checks.append(CheckResult(name, ok, round(sim, 4), f"printed and {source} names agree ({sim:.2f})" if ok
                                       else f"printed and {source} names differ (similarity {sim:.2f})"))
         else:

@@ -132,3 +132,25 @@ def test_model_failure_degrades_to_mrz_fields_with_a_failed_check(shared_data):
     failed = {c.name: c for c in res.checks if not c.passed}
     assert "document.field_models" in failed and "TypeError" in failed["document.field_models"].reason
     assert res.fields[Field.ID_NUMBER].source == "mrz" and res.fields[Field.ID_NUMBER].value == "L898902C3"
+
+
+@pytest.mark.parametrize("name", ["ÖZTÜRK", "ŁĘCKI", "KOVÁCS"])
+def test_names_are_read_with_their_diacritics(repo_root, name):
+    """params.yaml reads names with Tesseract's Latin-script model; English drops or garbles these letters."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from pipelines.document.fields import FieldBox, FieldLayout
+    from veid.config import load_section
+    from veid.types import Box
+
+    cfg = load_section(repo_root / "params.yaml", "document_ocr", OcrConfig)
+    assert cfg.last_name.lang == "Latin"
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 36)
+    img = Image.new("RGB", (420, 80), "white")
+    ImageDraw.Draw(img).text((12, 20), name, fill="black", font=font)
+    rgb = np.asarray(img)
+    ys, xs = np.nonzero(rgb[..., 0] < 128)
+    pad = 0.2 * (ys.max() - ys.min())  # a field box as the pipeline extends it (document_text.extend_y)
+    box = Box(xs.min() - 2 * pad, ys.min() - pad, xs.max() + 2 * pad, ys.max() + pad)
+    layout = FieldLayout((), {Field.LAST_NAME: FieldBox(Field.LAST_NAME, box, (), 1.0)})
+    assert FieldReader(cfg)(rgb, layout)[Field.LAST_NAME].text == name

@@ -75,3 +75,24 @@ def test_mrz_checks_report_failing_digits_and_expiry():
     bad = parse_lines((TD3[0], TD3[1][:19] + "3" + TD3[1][20:]))
     c = mrz_checks(bad, TODAY)[0]
     assert not c.passed and "birth_date" in c.reason
+
+
+def test_names_lose_ocr_debris_at_their_ends():
+    assert normalize_name("-Chloé") == "CHLOÉ" and normalize_name("„JANSEN") == "JANSEN"
+    assert normalize_name("O'Brien :") == "O'BRIEN" and normalize_name("Gómez-Pérez") == "GÓMEZ-PÉREZ"
+
+
+def test_mrz_names_that_only_dropped_letters_agree_with_the_printed_name():
+    from pipelines.document.validation import dropped_letters_only
+
+    assert dropped_letters_only("KELY", "KELLY") and dropped_letters_only("SCHEIDE", "SCHNEIDER")
+    assert dropped_letters_only("OLVIA AIFE", "OLIVIA AOIFE")
+    assert not dropped_letters_only("KELLY", "KELLY")      # equal: the similarity rule decides
+    assert not dropped_letters_only("ABC", "XYZABC")        # too many extra letters
+    assert not dropped_letters_only("KELLY", "KELY")        # the printed name lost letters instead
+    assert not dropped_letters_only("ANNA", "HANNES")       # letters out of order
+    cfg = ValidationConfig()
+    ok = cross_check({Field.LAST_NAME: "SCHNEIDER"}, {Field.LAST_NAME: "SCHEIDE"}, "mrz", cfg, mrz_names=True)
+    assert ok[0].passed
+    bad = cross_check({Field.LAST_NAME: "JOHANSSON"}, {Field.LAST_NAME: "ERIKSSON"}, "mrz", cfg, mrz_names=True)
+    assert not bad[0].passed

@@ -1,0 +1,36 @@
+"""Chevron-aware MRZ line reading: the cell grid and the ink mask under uneven light."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pipelines.document.chevrons import _fit_grid, count_chevrons
+
+
+def test_grid_fit_recovers_the_pitch_from_character_centres():
+    true_x0, true_pitch = 20.0, 25.0
+    cells = np.array([0, 1, 2, 3, 5, 6, 8, 9, 10, 20, 30, 40, 43])
+    rng = np.random.default_rng(0)
+    centres = true_x0 + (cells + 0.5) * true_pitch + rng.normal(0, 0.8, cells.size)
+    centres = np.append(centres, true_x0 + 11.1 * true_pitch)  # one broken glyph off its cell centre
+    x0, pitch = _fit_grid(np.sort(centres), 17.0, 25.25)  # a first guess that drifts a third of a cell
+    assert abs(pitch - true_pitch) < 0.1 and abs(x0 - true_x0) < 1.5
+    assert _fit_grid(centres[:3], 17.0, 25.25) == (17.0, 25.25)  # too few characters: guess kept
+
+
+def _chevron_line(n: int = 20) -> np.ndarray:
+    img = np.full((60, 40 * n + 40), 235, np.uint8)
+    for i in range(n):  # "<" glyphs: two strokes meeting at the left, mid-height
+        x = 30 + 40 * i
+        cv2.line(img, (x + 24, 14), (x + 4, 30), 20, 4)
+        cv2.line(img, (x + 4, 30), (x + 24, 46), 20, 4)
+    return img
+
+
+def test_chevrons_are_found_under_a_strong_light_gradient():
+    flat = _chevron_line()
+    assert count_chevrons(flat) >= 18
+    gradient = np.linspace(0.35, 1.0, flat.shape[1])[None, :]
+    shaded = (flat.astype(np.float32) * gradient).astype(np.uint8)  # left end in deep shadow
+    assert count_chevrons(shaded) >= 18
