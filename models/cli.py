@@ -1,4 +1,4 @@
-"""``veid models``: list the registered document models and verify the shipped weights."""
+"""``veid models``: list the registered models (CRAFT, field UNET, identity scorer) and verify the shipped weights."""
 
 from __future__ import annotations
 

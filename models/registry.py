@@ -129,7 +129,7 @@ class RegisteredVersion:
 
 
 def list_registered(tracking_uri: str, weights_dir: Path | None = None) -> list[RegisteredVersion]:
-    """Every version of the VEID document models registered in the MLflow store at ``tracking_uri``."""
+    """Every version of the VEID document models and the identity scorer registered at ``tracking_uri``."""
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
@@ -139,9 +139,15 @@ def list_registered(tracking_uri: str, weights_dir: Path | None = None) -> list[
             shipped[MODEL_NAMES[key]] = read_record(key, weights_dir)["sha256"]
         except ModelError:
             pass
+    from models.scorer import MODEL_NAME as SCORER_NAME, ScorerEnsemble
+
+    try:  # the scorer ships as a folder (models/weights/scorer); its sha256 is the content hash it registers
+        shipped[SCORER_NAME] = ScorerEnsemble.load((weights_dir or WEIGHTS_DIR) / "scorer").version.sha256
+    except ModelError:
+        pass
     client = MlflowClient(tracking_uri=tracking_uri)
     out = []
-    for name in MODEL_NAMES.values():
+    for name in [*MODEL_NAMES.values(), SCORER_NAME]:
         try:
             active = client.get_registered_model(name).aliases.get(ACTIVE_ALIAS)
         except MlflowException:

@@ -81,3 +81,25 @@ def test_register_then_list_marks_the_shipped_version_active(weights, tmp_path, 
     assert out.exit_code == 0, out.output
     listed = json.loads(out.output)
     assert {r["sha256"] for r in listed} == {json.loads((weights / f"{k}.json").read_text())["sha256"] for k in ("craft", "unet")}
+
+
+def test_list_shows_the_registered_scorer_and_whether_it_is_shipped(tmp_path, repo_root):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from models.scorer import MODEL_NAME, ScorerEnsemble
+
+    weights = repo_root / "models" / "weights"
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    shipped = ScorerEnsemble.load(weights / "scorer").version.sha256
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("t")
+    client = MlflowClient(tracking_uri=uri)
+    client.create_registered_model(MODEL_NAME)
+    for sha in ("0" * 64, shipped):  # an older version, then the shipped one made active
+        with mlflow.start_run() as run:
+            pass
+        mv = client.create_model_version(MODEL_NAME, run.info.artifact_uri, run.info.run_id, tags={"sha256": sha})
+    client.set_registered_model_alias(MODEL_NAME, "active", mv.version)
+    rows = [(r.version, r.active, r.shipped) for r in list_registered(uri, weights) if r.name == MODEL_NAME]
+    assert rows == [("1", False, False), ("2", True, True)]
