@@ -24,6 +24,8 @@ class ServingConfig:
         api_threads: requests one worker runs at once (the rest of ``max_concurrency`` wait in line).
         embed_processes: helper processes per worker that run dlib's face ResNet, which holds the
             GIL and would otherwise serialise concurrent requests (0: run it in the request's thread).
+        warm_up: run the models once on blank inputs while loading, so the first request does not pay
+            for graph tracing.
         bento_model: BentoML model-store tag of the scorer to serve (``veid models-export``, e.g. ``veid-scorer:latest``);
             empty: use the repository's files.
     """
@@ -40,6 +42,7 @@ class ServingConfig:
     threads: int = 1
     api_threads: int = 2
     embed_processes: int = 2
+    warm_up: bool = True
     bento_model: str = ""
 
 

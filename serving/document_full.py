@@ -46,6 +46,14 @@ class FullDocumentStage:
         self.stages = module.DocumentStages.build(self.cfg, models, face_detector=face_detector)
         self.models = tuple(self.stages.versions) + (ModelVersion("tesseract", "", {"engine": "tesseract"}),)
 
+    def warm_up(self) -> None:
+        """Trace the compiled graphs now rather than in the first request: MTCNN over a photo-sized
+        frame in both orientations, CRAFT + UNET on the padded canvas (a blank page: nothing is found)."""
+        for shape in ((960, 1280, 3), (1280, 960, 3)):
+            self.stages.orientation(np.full(shape, 255, np.uint8))
+        if self.stages.locator is not None:
+            self.stages.locator(np.full((540, 860, 3), 255, np.uint8))
+
     def __call__(self, rgb: np.ndarray, now_s: float,
                  on_portrait: Callable[[np.ndarray], None] | None = None) -> DocumentStageResult:
         today = dt.datetime.fromtimestamp(now_s, tz=dt.timezone.utc).date()
