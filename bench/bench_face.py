@@ -88,19 +88,6 @@ def _row(name: str, pairs, ours: dict, peer: dict, thr: float) -> str:
             f"{s.eer:6.3f} {s.threshold_at_far:6.3f} {s.frr_at_far:6.3f}")
 
 
-def _tree_cpu_s() -> float:
-    """CPU seconds of this process and its live children (the embedding helpers), from /proc."""
-    total, me = 0.0, os.getpid()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(pid) == me or int(fields[1]) == me:
-            total += sum(int(x) for x in fields[11:13]) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def _median_ms(fn, items, reps: int) -> tuple[float, float]:
     wall, cpu = [], []
     for _ in range(reps):
@@ -200,9 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     pooled = FaceEmbedder(verifier.cfg.embedder, helpers)
     for a in chips[:3]:
         pooled(a)
-    cpu0 = _tree_cpu_s()
+    from bench.bench_serving import _tree_cpu  # this process and its live children, from /proc
+
+    cpu0 = _tree_cpu(os.getpid())
     wall, _ = _median_ms(pooled, chips, reps)
-    rows.append(("VEID embed, 2 helper processes", (wall, 1000 * (_tree_cpu_s() - cpu0) / (reps * len(chips)))))
+    rows.append(("VEID embed, 2 helper processes", (wall, 1000 * (_tree_cpu(os.getpid()) - cpu0) / (reps * len(chips)))))
     helpers.close()
     print(f"\nTiming on {len(found)} real photos (~225x275 to 335x410 px) x {reps} warm passes, median ms per face "
           f"(load average {os.getloadavg()[0]:.1f}; CPU = process time, all threads):")

@@ -345,11 +345,10 @@ class MrzReader:
             return reading
         old = reading.lines[row]
         look_alikes = re.search(r"<[KCE]|[KCE]<|[KCEGSLRX]{4}", old[start:]) is not None
-        letters = lambda t: sum(ch.isalpha() for ch in t[start:])  # noqa: E731
-        if not look_alikes and letters(line) <= letters(old):
+        if not look_alikes and sum(map(str.isalpha, line[start:])) <= sum(map(str.isalpha, old[start:])):
             return reading
         lines = list(reading.lines)
-        lines[row] = (old[:start] + line[start:])[:len(line)]
+        lines[row] = old[:start] + line[start:]
         again = repair(lines, reading.layout, max_subs=0)
         return again if again is not None and again.valid else reading
 
