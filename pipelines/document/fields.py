@@ -212,9 +212,8 @@ class FieldReader:
 
     def __init__(self, cfg: OcrConfig | None = None) -> None:
         self.cfg = cfg or OcrConfig()
-        self._engines = {f: Tesseract(psm=getattr(self.cfg, f.value).psm, whitelist=getattr(self.cfg, f.value).whitelist,
-                                      lang=getattr(self.cfg, f.value).lang)
-                         for f in Field}
+        setups = {f: getattr(self.cfg, f.value) for f in Field}
+        self._engines = {f: Tesseract(psm=s.psm, whitelist=s.whitelist, lang=s.lang) for f, s in setups.items()}
 
     def __call__(self, image: np.ndarray, layout: FieldLayout) -> dict:
         out = {}

@@ -70,17 +70,18 @@ class ProcessRecognizer:
             raise ValueError("processes must be at least 1")
         self.model_path = str(model_path)
         self.processes = processes
+        self.start_timeout_s = start_timeout_s
         self._lock = threading.Lock()
         self._in_flight = 0
-        self._pool = self._start(start_timeout_s)
+        self._pool = self._start()
 
-    def _start(self, timeout_s: float) -> ProcessPoolExecutor:
+    def _start(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(self.processes, mp_context=mp.get_context("spawn"),
                                    initializer=_init_helper, initargs=(self.model_path, os.getpid()))
         blank = np.zeros((150, 150, 3), np.uint8)
         try:  # start every helper now (and load its model), not during the first requests
             for future in [pool.submit(_describe, blank, 1) for _ in range(self.processes)]:
-                future.result(timeout=timeout_s)
+                future.result(timeout=self.start_timeout_s)
         except Exception as exc:
             pool.shutdown(wait=False, cancel_futures=True)
             raise ModelError(f"cannot start the face-embedding helper processes: {exc}") from exc
@@ -109,7 +110,7 @@ class ProcessRecognizer:
         except BrokenProcessPool as exc:
             with self._lock:
                 if self._pool is pool:
-                    self._pool = self._start(60.0)
+                    self._pool = self._start()
             raise StageError("a face-embedding helper process died; it has been restarted") from exc
         finally:
             with self._lock:
