@@ -1,7 +1,8 @@
 """UNET field segmenter: CRAFT maps (+ the image) -> per-pixel probabilities of the four key fields.
 
-Input: CRAFT's region and affinity maps at half resolution, optionally the image resized
-to the same grid, plus two absolute-position channels (document layout decides which text
+Input: CRAFT's region and affinity maps at half resolution, optionally the image (resized
+to the same grid, or at full resolution with each 2x2 pixel block folded into 12 channels),
+plus two absolute-position channels (document layout decides which text
 line is the surname and which the given names). Output: softmax over 5 classes, channel 0
 background and channels 1..4 the fields in :data:`veid.types.FIELD_CLASS` order.
 """
@@ -35,6 +36,15 @@ class UnetConfig:
             output is upsampled back and refined by one convolution that also sees the
             full-resolution maps and image, so mask edges follow the text again. Which
             line is which field is a layout question that the coarse grid answers well.
+        image_detail: feed the image at full resolution, each 2x2 pixel block folded into
+            12 channels of one map pixel (lossless "pixel unshuffle"), instead of averaged
+            down to the map grid. At half resolution the small printed labels are a blur,
+            so "Date of birth" and "Date of expiry" look alike and only the layout tells
+            the dates apart; at full resolution they (and the year's digits) are legible.
+        stem_width: channels of a 3x3 convolution run on the map grid before anything is
+            pooled (0: none). With ``input_pool > 1`` the pooling becomes a learned,
+            strided convolution too, so the detail reaches the encoder as features
+            rather than being averaged away. The refinement sees the stem's features.
     """
 
     widths: tuple[int, ...] = (8, 16, 32, 48, 64)
@@ -42,6 +52,12 @@ class UnetConfig:
     use_image: bool = True
     coord_scale: float = 384.0
     input_pool: int = 1
+    image_detail: bool = False
+    stem_width: int = 0
+
+    def __post_init__(self) -> None:
+        if self.image_detail and not self.use_image:
+            raise ValueError("unet.model.image_detail needs use_image: true")
 
     @property
     def stride(self) -> int:
@@ -50,7 +66,12 @@ class UnetConfig:
 
     @property
     def in_channels(self) -> int:
-        return 2 + (3 if self.use_image else 0)
+        return 2 + image_channels(self.use_image, self.image_detail)
+
+
+def image_channels(use_image: bool, image_detail: bool) -> int:
+    """Image channels of the UNET input: none, RGB on the map grid, or RGB 2x2 blocks folded."""
+    return 0 if not use_image else 12 if image_detail else 3
 
 
 TINY_UNET = UnetConfig(widths=(4, 8, 8), convs_per_stage=1, use_image=True, coord_scale=32.0)
@@ -59,8 +80,9 @@ TINY_UNET = UnetConfig(widths=(4, 8, 8), convs_per_stage=1, use_image=True, coor
 def build_unet(cfg: UnetConfig = UnetConfig()):
     """Build the UNET Keras model.
 
-    Input ``(B, h, w, 2 or 5)``: region, affinity in [0, 1] and, with ``use_image``, RGB in
-    [0, 255]; ``h, w`` multiples of ``cfg.stride``. Output ``(B, h, w, 5)`` softmax.
+    Input ``(B, h, w, cfg.in_channels)``: region, affinity in [0, 1] and, with ``use_image``,
+    RGB in [0, 255] (3 channels, or 12 with ``image_detail``: see :func:`fold_pixels`);
+    ``h, w`` multiples of ``cfg.stride``. Output ``(B, h, w, 5)`` softmax.
     """
     import keras
     from keras import layers
@@ -77,7 +99,11 @@ def build_unet(cfg: UnetConfig = UnetConfig()):
     scale = np.array([1.0, 1.0] + [1 / 127.5] * (cfg.in_channels - 2), dtype="float32")
     offset = np.array([0.0, 0.0] + [-1.0] * (cfg.in_channels - 2), dtype="float32")
     x = full = layers.Rescaling(scale.tolist(), offset=offset.tolist(), name="normalize")(inputs)
-    if cfg.input_pool > 1:
+    if cfg.stem_width:
+        x = full = conv_bn(x, cfg.stem_width, name="stem")
+    if cfg.input_pool > 1 and cfg.stem_width:
+        x = conv_bn(x, cfg.stem_width, stride=cfg.input_pool, name="stem_pool")
+    elif cfg.input_pool > 1:
         x = layers.AveragePooling2D(cfg.input_pool, name="input_pool")(x)
     x = CoordChannels(cfg.coord_scale / cfg.input_pool, name="coords")(x)
     skips = []
@@ -101,10 +127,32 @@ def build_unet(cfg: UnetConfig = UnetConfig()):
     return keras.Model(inputs, outputs, name="field_unet")
 
 
-def unet_input(maps: CraftMaps, image_rgb: np.ndarray | None, use_image: bool) -> np.ndarray:
-    """Stack the UNET input ``(h, w, C)`` float32 from maps and (resized) image."""
+def fold_pixels(image: np.ndarray) -> np.ndarray:
+    """``(..., 2h, 2w, C)`` -> ``(..., h, w, 4C)``: each 2x2 pixel block becomes one pixel's channels."""
+    *lead, h2, w2, c = image.shape
+    h, w = h2 // 2, w2 // 2
+    x = image.reshape(*lead, h, 2, w, 2, c)
+    x = np.moveaxis(x, -4, -3)  # (..., h, w, 2, 2, c): row offset, column offset, channel
+    return x.reshape(*lead, h, w, 4 * c)
+
+
+def image_planes(image_rgb: np.ndarray, h: int, w: int, image_detail: bool) -> np.ndarray:
+    """The image as UNET input channels on an ``h x w`` map grid (uint8)."""
     import cv2
 
+    if not image_detail:
+        return cv2.resize(image_rgb, (w, h), interpolation=cv2.INTER_AREA)
+    if image_rgb.shape[:2] != (2 * h, 2 * w):  # CRAFT pads odd sides; other sizes are resampled
+        hh, ww = image_rgb.shape[:2]
+        if hh <= 2 * h and ww <= 2 * w and max(2 * h - hh, 2 * w - ww) <= 1:
+            image_rgb = cv2.copyMakeBorder(image_rgb, 0, 2 * h - hh, 0, 2 * w - ww, cv2.BORDER_REPLICATE)
+        else:
+            image_rgb = cv2.resize(image_rgb, (2 * w, 2 * h), interpolation=cv2.INTER_AREA)
+    return fold_pixels(image_rgb)
+
+
+def unet_input(maps: CraftMaps, image_rgb: np.ndarray | None, use_image: bool, image_detail: bool = False) -> np.ndarray:
+    """Stack the UNET input ``(h, w, C)`` float32 from maps and the image (see :class:`UnetConfig`)."""
     h, w = maps.shape
     planes = [maps.region[..., None], maps.affinity[..., None]]
     if use_image:
@@ -112,7 +160,7 @@ def unet_input(maps: CraftMaps, image_rgb: np.ndarray | None, use_image: bool) -
             raise InputError("this field model was trained with the image as input: pass image_rgb")
         if image_rgb.ndim != 3 or image_rgb.shape[2] != 3:
             raise InputError(f"expected an HxWx3 RGB image, got shape {image_rgb.shape}")
-        planes.append(cv2.resize(image_rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32))
+        planes.append(image_planes(image_rgb, h, w, image_detail).astype(np.float32))
     return np.concatenate(planes, axis=-1).astype(np.float32)
 
 
@@ -124,6 +172,9 @@ class FieldSegmenter:
         model: the Keras model from :func:`build_unet` (or loaded from a ``.keras`` file).
         version: name and content hash of the weights.
         use_image: whether the model takes the image (must match how it was built).
+
+    Whether the image goes in folded at full resolution (``image_detail``) follows from
+    the model's input channel count.
     """
 
     model: object
@@ -134,8 +185,15 @@ class FieldSegmenter:
     @property
     def stride(self) -> int:
         n_down = sum(1 for layer in self.model.layers if layer.name.endswith("_in_conv")) - 1
-        pool = next((layer.pool_size[0] for layer in self.model.layers if layer.name == "input_pool"), 1)
+        pool = next((layer.pool_size[0] for layer in self.model.layers if layer.name == "input_pool"), None)
+        if pool is None:
+            pool = next((layer.strides[0] for layer in self.model.layers if layer.name == "stem_pool_conv"), 1)
         return pool * 2 ** max(n_down, 0)
+
+    @property
+    def image_detail(self) -> bool:
+        """True when the model takes the full-resolution image folded into 12 channels."""
+        return self.model.inputs[0].shape[-1] == 2 + image_channels(True, True)
 
     def predict(self, maps: CraftMaps, image_rgb: np.ndarray | None = None) -> np.ndarray:
         """Per-pixel class probabilities on the maps' grid (same ``h, w`` as ``maps.region``).
@@ -149,7 +207,7 @@ class FieldSegmenter:
             float32 ``(h, w, 5)``; channel 0 background, channel ``FIELD_CLASS[f]`` field ``f``.
         """
         h, w = maps.shape
-        x = pad_to_multiple(unet_input(maps, image_rgb, self.use_image), self.stride)
+        x = pad_to_multiple(unet_input(maps, image_rgb, self.use_image, self.image_detail), self.stride)
         out = run_compiled(self.model, x[None], self._graphs)[0]
         return np.ascontiguousarray(out[:h, :w], dtype=np.float32)
 

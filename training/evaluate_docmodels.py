@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from models.boxes import MatchCounts, WordBoxConfig, decode_word_boxes, match_boxes
-from models.unet import match_field_words
+from models.field_words import match_field_words
 from pipelines.document.fields import TextConfig
 from training.mlflow_utils import DocTrainConfig, log_figure, mlflow_run
 from training.prepare import load_split

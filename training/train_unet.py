@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from models.unet import N_CLASSES, UnetConfig, build_unet
+from models.unet import N_CLASSES, UnetConfig, build_unet, fold_pixels
 from training.augment import PhotometricConfig, photometric
 from models.registry import write_record
 from training.mlflow_utils import DocTrainConfig, file_sha256, git_commit, log_figure, loss_curve_figure, mlflow_run, setup_tensorflow
@@ -69,6 +69,17 @@ def half_images(split: PreparedSplit, ids: Sequence[int]) -> np.ndarray:
 
     h, w = split.maps.shape[1:3]
     return np.stack([cv2.resize(np.asarray(split.images[i]), (w, h), interpolation=cv2.INTER_AREA) for i in ids])
+
+
+def train_images(split: PreparedSplit, ids: Sequence[int], model: UnetConfig) -> np.ndarray:
+    """The images the UNET trains on, before augmentation: canvas images at full
+    resolution with ``image_detail`` (folded after augmentation), else on the map grid."""
+    return np.asarray(split.images[list(ids)]) if model.image_detail else half_images(split, ids)
+
+
+def as_input_image(images: np.ndarray, model: UnetConfig) -> np.ndarray:
+    """Augmented training images -> the UNET's image channels (see :func:`models.unet.fold_pixels`)."""
+    return fold_pixels(images) if model.image_detail else images
 
 
 def input_maps(split: PreparedSplit, ids: Sequence[int], source: str, craft_path: Path | None) -> np.ndarray:
@@ -167,7 +178,8 @@ def make_doc_dataset(maps, images, masks, cfg: UnetTrainConfig, seed: int):
             m = np.clip(m + rng.normal(0, cfg.map_noise, m.shape).astype(np.float32), 0, 1)
             parts = [m]
             if cfg.model.use_image:
-                parts.append(np.stack([photometric(images[i], rng, cfg.augment) for i in ids]).astype(np.float32))
+                augmented = np.stack([photometric(images[i], rng, cfg.augment) for i in ids])
+                parts.append(as_input_image(augmented, cfg.model).astype(np.float32))
             y = np.eye(N_CLASSES, dtype=np.float32)[masks[ids]]
             return np.concatenate(parts, axis=-1), y
 
@@ -186,9 +198,10 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
     val_ids = list(range(min(cfg.val_docs, len(val))))
     src = cfg.input_maps
     tr_maps, va_maps = input_maps(train, train_ids, src, craft_path), input_maps(val, val_ids, src, craft_path)
-    tr_img, va_img = half_images(train, train_ids), half_images(val, val_ids)
+    tr_img, va_img = train_images(train, train_ids, cfg.model), half_images(val, val_ids)
     tr_mask, va_mask = np.asarray(train.masks[train_ids]), np.asarray(val.masks[val_ids])
-    va_x = stack_input(va_maps, va_img if cfg.model.use_image else None)
+    va_in = as_input_image(train_images(val, val_ids, cfg.model), cfg.model)
+    va_x = stack_input(va_maps, va_in if cfg.model.use_image else None)
 
     model = build_unet(cfg.model)
     schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * cfg.steps_per_epoch, alpha=0.05)
@@ -220,7 +233,7 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
             model.set_weights(best["weights"])
         mlflow.log_metric("best_val_miou", best["miou"])
         save_plain(model, out)
-        record = write_record(out, "unet", {"use_image": cfg.model.use_image, "config": to_mapping(cfg.model)},
+        record = write_record(out, "unet", {"use_image": cfg.model.use_image, "image_detail": cfg.model.image_detail, "config": to_mapping(cfg.model)},
                               git_commit=git_commit(), mlflow_run_id=run.info.run_id)
         mlflow.log_artifact(str(out), artifact_path="model")
         mlflow.log_artifact(str(record), artifact_path="model")

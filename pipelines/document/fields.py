@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from models.unet import match_field_words
+from models.field_words import match_field_words
 from pipelines.document.orientation import rotate
 from pipelines.document.tesseract import Tesseract
 from veid.errors import StageError

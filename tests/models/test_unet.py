@@ -78,3 +78,45 @@ def test_pooled_unet_predicts_on_the_full_map_grid_and_round_trips(tmp_path):
     loaded = keras.saving.load_model(path, compile=False, safe_mode=True)
     x = np.random.default_rng(3).uniform(0, 1, (1, 16, 24, cfg.in_channels)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+
+
+def test_fold_pixels_puts_each_2x2_block_into_one_pixels_channels():
+    from models.unet import fold_pixels
+
+    image = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    folded = fold_pixels(image)
+    assert folded.shape == (2, 3, 12)
+    # output pixel (1, 2) holds input rows 2..3, columns 4..5, row-major, RGB innermost
+    block = image[2:4, 4:6].reshape(-1)
+    np.testing.assert_array_equal(folded[1, 2], block)
+    assert fold_pixels(image[None]).shape == (1, 2, 3, 12)  # batches too
+
+
+def test_detail_unet_reads_the_full_resolution_image_on_the_map_grid(tmp_path):
+    import keras
+
+    import models.layers  # noqa: F401
+
+    cfg = UnetConfig(widths=(4, 8, 8), coord_scale=32.0, input_pool=2, image_detail=True, stem_width=4)
+    assert cfg.in_channels == 14 and cfg.stride == 8
+    model = build_unet(cfg)
+    seg = FieldSegmenter(model, use_image=True)
+    assert seg.image_detail and seg.stride == 8
+    z = np.random.default_rng(4).uniform(0, 1, (30, 45)).astype(np.float32)
+    image = np.random.default_rng(5).integers(0, 256, (59, 90, 3), dtype=np.uint8)  # odd height, as CRAFT pads
+    probs = seg.predict(CraftMaps(z, z), image)
+    assert probs.shape == (30, 45, 5)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+    # a different image changes the output: the detail channels are really used
+    other = seg.predict(CraftMaps(z, z), 255 - image)
+    assert np.abs(other - probs).max() > 1e-4
+    path = tmp_path / "unet.keras"
+    model.save(path)
+    loaded = FieldSegmenter(keras.saving.load_model(path, compile=False, safe_mode=True), use_image=True)
+    assert loaded.image_detail
+    np.testing.assert_allclose(loaded.predict(CraftMaps(z, z), image), probs, atol=1e-5)
+
+
+def test_image_detail_needs_the_image():
+    with pytest.raises(ValueError, match="use_image"):
+        UnetConfig(use_image=False, image_detail=True)

@@ -154,3 +154,37 @@ def test_names_are_read_with_their_diacritics(repo_root, name):
     box = Box(xs.min() - 2 * pad, ys.min() - pad, xs.max() + 2 * pad, ys.max() + pad)
     layout = FieldLayout((), {Field.LAST_NAME: FieldBox(Field.LAST_NAME, box, (), 1.0)})
     assert FieldReader(cfg)(rgb, layout)[Field.LAST_NAME].text == name
+
+
+def _boxes(*xyxy):
+    return [Quad.from_array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) for x0, y0, x1, y1 in xyxy]
+
+
+def test_a_mask_spilling_onto_a_second_line_keeps_the_line_it_covers_most():
+    from models.field_words import match_field_words
+
+    # map grid 40x100 at scale 2: the DOB mask covers the whole first date line and half of the one below
+    probs = np.zeros((40, 100, 5), np.float32)
+    probs[..., 0] = 1.0
+    c = FIELD_CLASS[Field.DATE_OF_BIRTH]
+    probs[4:10, 5:60, c] = 1.0
+    probs[20:26, 5:25, c] = 1.0
+    words = _boxes((10, 8, 60, 20), (66, 8, 110, 20), (10, 40, 90, 52))  # "12 MAR", "1961" | "15.01.2031"
+    out = match_field_words(probs, words, 2.0)
+    assert list(out) == [Field.DATE_OF_BIRTH]
+    assert out[Field.DATE_OF_BIRTH].words == (0, 1)  # one line, left to right; the expiry date is left out
+    assert out[Field.DATE_OF_BIRTH].box.to_list() == [10.0, 8.0, 110.0, 20.0]
+
+
+def test_a_word_under_two_masks_joins_only_the_one_covering_it_most():
+    from models.field_words import match_field_words
+
+    probs = np.zeros((20, 100, 5), np.float32)
+    probs[..., 0] = 1.0
+    probs[4:10, 5:35, FIELD_CLASS[Field.FIRST_NAME]] = 1.0
+    probs[4:10, 15:60, FIELD_CLASS[Field.LAST_NAME]] = 1.0  # covers half of word 0 too
+    words = _boxes((10, 8, 50, 20), (56, 8, 116, 20))
+    out = match_field_words(probs, words, 2.0)
+    assert out[Field.LAST_NAME].words == (1,)
+    assert out[Field.FIRST_NAME].words == (0,)
+    assert match_field_words(probs, [], 2.0) == {}
