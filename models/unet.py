@@ -15,7 +15,7 @@ import numpy as np
 
 from models.craft import CraftMaps, pad_to_multiple, run_compiled
 from veid.errors import InputError
-from veid.types import FIELD_CLASS, Box, Field, ModelVersion, Quad
+from veid.types import FIELD_CLASS, ModelVersion
 
 N_CLASSES = 1 + len(FIELD_CLASS)
 
@@ -212,55 +212,3 @@ class FieldSegmenter:
         return np.ascontiguousarray(out[:h, :w], dtype=np.float32)
 
     __call__ = predict
-
-
-@dataclass(frozen=True)
-class FieldMatch:
-    """The CRAFT words one field's mask selected, and their union box.
-
-    Attributes:
-        box: union of the selected word boxes (input pixels, not yet extended).
-        words: indices into the word list given to :func:`match_field_words`, reading order.
-        coverage: mean fraction of the selected boxes covered by the field's mask.
-    """
-
-    box: Box
-    words: tuple[int, ...]
-    coverage: float
-
-
-def match_field_words(probs: np.ndarray, words: list[Quad], scale: float, threshold: float = 0.5,
-                      min_coverage: float = 0.3) -> dict[Field, FieldMatch]:
-    """Assign CRAFT word boxes to the fields whose masks cover them (design step 7).
-
-    Args:
-        probs: UNET output ``(h, w, 5)`` on the map grid.
-        words: CRAFT word boxes in input pixels.
-        scale: input pixels per map pixel (``CraftMaps.scale``).
-        threshold: probability above which a map pixel belongs to a field.
-        min_coverage: least fraction of a word box inside the mask for the word to join the field.
-
-    Returns:
-        For each field with at least one word: the words merged in reading order (top to
-        bottom by line, then left to right) and their union box.
-    """
-    h, w = probs.shape[:2]
-    out: dict[Field, FieldMatch] = {}
-    bounds = [q.bounds() for q in words]
-    for f, c in FIELD_CLASS.items():
-        mask = probs[..., c] > threshold
-        parts = []
-        for k, b in enumerate(bounds):
-            x0, y0 = max(int(b.x0 / scale), 0), max(int(b.y0 / scale), 0)
-            x1, y1 = min(max(x0 + 1, int(np.ceil(b.x1 / scale))), w), min(max(y0 + 1, int(np.ceil(b.y1 / scale))), h)
-            cover = float(mask[y0:y1, x0:x1].mean()) if x1 > x0 and y1 > y0 else 0.0
-            if cover >= min_coverage:
-                parts.append((cover, k))
-        if not parts:
-            continue
-        parts.sort(key=lambda p: (round(bounds[p[1]].y0 / max(bounds[p[1]].height, 1.0)), bounds[p[1]].x0))
-        box = bounds[parts[0][1]]
-        for _, k in parts[1:]:
-            box = box.union(bounds[k])
-        out[f] = FieldMatch(box, tuple(k for _, k in parts), float(np.mean([c for c, _ in parts])))
-    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models.craft import TINY_CRAFT, build_craft
 from models.unet import N_CLASSES, TINY_UNET, build_unet
@@ -60,3 +61,21 @@ def test_tiny_unet_training_reduces_the_loss():
     model.fit(x, y, epochs=30, batch_size=4, verbose=0)
     last = float(model.evaluate(x, y, verbose=0))
     assert last < 0.7 * first, (first, last)
+
+
+def test_weight_channel_reproduces_class_weights_and_weights_other_text():
+    from training.train_unet import pixel_weights, targets
+
+    rng = np.random.default_rng(3)
+    masks = rng.integers(0, N_CLASSES, (2, 8, 8))
+    masks[:, :4] = 0
+    text = np.zeros((2, 8, 8), np.uint8)
+    text[:, 1, :] = 1  # a word that is no field
+    probs = rng.dirichlet(np.ones(N_CLASSES), (2, 8, 8)).astype(np.float32)
+    loss = ce_dice_loss(1.0, field_weight=10.0)
+    plain = float(loss(np.eye(N_CLASSES, dtype=np.float32)[masks], probs))
+    same = pixel_weights(masks, np.zeros_like(text), 10.0, 10.0)
+    assert float(loss(targets(masks, same), probs)) == pytest.approx(plain, rel=1e-5)
+    weights = pixel_weights(masks, text, 10.0, 10.0)
+    assert weights[0, 1, 0] == 10.0 and weights[0, 2, 0] == 1.0
+    assert float(loss(targets(masks, weights), probs)) > plain  # the other word's pixels now count ten times
