@@ -18,6 +18,7 @@ from pipelines.document.mrz import MrzReading
 from pipelines.document.mrz_reader import MrzReader, MrzReaderConfig
 from pipelines.document.orientation import FaceOrientation, Orientation, OrientationConfig, rotate
 from pipelines.document.perspective import DocumentWarper, PerspectiveConfig, WarpedDocument
+from pipelines.document.resolve import FieldResult, resolve_fields
 from pipelines.document.validation import (
     FieldValidator, ValidationConfig, barcode_values, cross_check, mrz_checks, mrz_values, normalize_id,
     normalize_name, parse_date,
@@ -25,7 +26,7 @@ from pipelines.document.validation import (
 from veid.errors import InputError, StageError
 from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 
-PIPELINE_VERSION = "document-1"
+PIPELINE_VERSION = "document-2"  # 2: printed names outrank MRZ names, which have no check digit (resolve.py)
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -91,20 +92,6 @@ class DocumentStages:
         return cls(FaceOrientation(cfg.orientation, face_detector), DocumentWarper(cfg.perspective),
                    MrzReader(cfg.mrz), BarcodeReader(cfg.barcode), locator, FieldReader(cfg.ocr),
                    FieldValidator(cfg.validation, today), versions)
-
-
-@dataclass(frozen=True)
-class FieldResult:
-    """A key field's final value, where it came from, confidence 0..1 and box on the warped document.
-
-    The printed (OCR) value is reported unless a check-digit-verified MRZ or a barcode disagrees with it:
-    then the verified value is reported and the disagreement stays a failed cross-check.
-    """
-
-    value: str
-    source: str  # "ocr", "mrz" or "barcode"
-    confidence: float
-    box: Box | None = None
 
 
 @dataclass(frozen=True)
@@ -320,16 +307,10 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
             ok = aamva.expiry_date >= (today or dt.date.today())
             checks.append(CheckResult("document.not_expired", ok, 1.0 if ok else 0.0,
                                       "expiry date not passed" if ok else "document expired"))
-    fields: dict = {}
     disagree = {c.name.split(".", 1)[1] for c in checks if not c.passed and c.name.split(".")[0] in ("mrz", "barcode")}
-    for f in Field:
-        verified = (f in mrz_vals and mrz is not None and mrz.valid) or f in bar_vals
-        if f in ocr_values and not (verified and f.value in disagree):
-            fields[f] = FieldResult(ocr_values[f], "ocr", ocr[f].confidence, ocr[f].box)
-        elif f in mrz_vals and mrz is not None and (mrz.valid or f not in bar_vals):
-            fields[f] = FieldResult(mrz_vals[f], "mrz", 1.0 if mrz.valid else 0.5)
-        elif f in bar_vals:
-            fields[f] = FieldResult(bar_vals[f], "barcode", 1.0)
+    fields = resolve_fields(ocr, ocr_values, mrz, mrz_vals, bar_vals, disagree,
+                            min_name_confidence=cfg.validation.min_name_confidence,
+                            name_similarity=cfg.validation.name_similarity)
     checks += stages.validator({f: r.value for f, r in fields.items()}, family)
     if not fields:
         checks.append(CheckResult("document.fields_read", False, 0.0, "no key field could be read"))

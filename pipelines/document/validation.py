@@ -33,11 +33,14 @@ class ValidationConfig:
         min_age_years: youngest plausible holder, years.
         max_age_years: oldest plausible holder, years.
         name_similarity: least similarity (1 - normalized edit distance) for an OCR name to match the MRZ.
+        min_name_confidence: least Tesseract confidence (0..1) for a printed name to be reported
+            over a disagreeing MRZ name (MRZ names have no check digit; see ``resolve.py``).
     """
 
     min_age_years: int = 0
     max_age_years: int = 120
     name_similarity: float = 0.85
+    min_name_confidence: float = 0.5
 
 
 def normalize_name(text: str) -> str:

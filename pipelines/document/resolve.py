@@ -1,0 +1,112 @@
+"""Which reading of each key field to report: printed (OCR), MRZ or barcode.
+
+The cross-checks say whether the readings agree; this module only decides which value the
+result carries. The rules follow what each source can prove:
+
+* A barcode is digital data: where it disagrees with the OCR, it wins.
+* A valid MRZ proves the ID number and birth date through their check digits: where they
+  disagree with the OCR, the MRZ wins; except that a check digit cannot tell characters
+  whose ICAO values are equal modulo 10 apart (``G``/``6``, ``S``/``8``, ``Q``/``6``...),
+  so a printed ID number that differs from the MRZ's only in such characters breaks that tie.
+* MRZ names carry no check digit, and MRZ OCR drops letters and invents fillers
+  (``SCHNEIDER`` read as ``CHEIDE``). Where the printed name disagrees with them, the printed
+  name wins unless it is itself doubtful: Tesseract's confidence below
+  ``min_name_confidence``; it matches the MRZ's *other* name (the field models swapped
+  given names and surname); or it has as many letters as the MRZ name and differs by a few
+  substitutions, the error printed-font OCR makes and the MRZ's OCR-B font resists.
+* Otherwise the OCR value is reported, else the MRZ's (confidence 0.5 when it is not valid),
+  else the barcode's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipelines.document.icao import char_value
+from pipelines.document.mrz import MrzReading
+from pipelines.document.validation import dropped_letters_only, mrz_form, similarity
+from veid.errors import InputError
+from veid.types import Box, Field
+
+NAMES = (Field.FIRST_NAME, Field.LAST_NAME)
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    """A key field's final value, where it came from, confidence 0..1 and box on the warped document.
+
+    The printed (OCR) value is reported unless a verified source disagrees with it (see the
+    module docstring); the disagreement then stays a failed cross-check.
+    """
+
+    value: str
+    source: str  # "ocr", "mrz" or "barcode"
+    confidence: float
+    box: Box | None = None
+
+
+def check_digit_blind(printed: str, mrz_value: str) -> bool:
+    """Whether two different ID numbers differ only where a check digit cannot see it.
+
+    True when they have equal length and every differing character pair has the same ICAO
+    value modulo 10 (``G``/``6``, ``S``/``8``): each difference alone leaves every check digit
+    unchanged. Two unrelated errors that happen to cancel out do not count.
+    """
+    if len(printed) != len(mrz_value) or printed == mrz_value:
+        return False
+    try:
+        return all(char_value(a) % 10 == char_value(b) % 10 for a, b in zip(printed, mrz_value) if a != b)
+    except InputError:  # a character the MRZ alphabet lacks: not a tie
+        return False
+
+
+def _doubtful_name(f: Field, value: str, confidence: float, mrz_vals: dict, min_confidence: float,
+                   min_similarity: float) -> bool:
+    """Whether a printed name that disagrees with the MRZ's should give way to it."""
+    if confidence < min_confidence:
+        return True
+    mine, theirs = mrz_form(value), mrz_vals[f]
+    other = mrz_vals.get(Field.LAST_NAME if f is Field.FIRST_NAME else Field.FIRST_NAME)
+    if other is not None and (similarity(mine, other) >= min_similarity or dropped_letters_only(other, mine)):
+        return True  # the printed value is the other name: the field models swapped them
+    # As many letters, mostly alike: a substitution, and the MRZ's OCR-B glyphs read better than
+    # the printed fonts. A different letter count is the MRZ reader's typical error (lost or
+    # invented letters), where the printed name is the better reading.
+    return len(mine.replace(" ", "")) == len(theirs.replace(" ", "")) and similarity(mine, theirs) >= 0.5
+
+
+def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals: dict, bar_vals: dict,
+                   disagree: set[str], *, min_name_confidence: float, name_similarity: float) -> dict:
+    """``{Field: FieldResult}`` from every source's normalized values.
+
+    Args:
+        ocr: ``{Field: FieldText}`` raw OCR (for confidences and boxes).
+        ocr_values, mrz_vals, bar_vals: ``{Field: normalized value}`` per source (MRZ names in MRZ form).
+        mrz: the MRZ reading (its validity decides whether its values are verified).
+        disagree: field names (``"last_name"``...) whose MRZ or barcode cross-check failed.
+        min_name_confidence: least OCR confidence for a printed name to outrank the MRZ's.
+        name_similarity: similarity above which an OCR name "is" the MRZ's other name.
+    """
+    mrz_valid = mrz is not None and mrz.valid
+    out: dict = {}
+    for f in Field:
+        printed = ocr_values.get(f)
+        if printed is not None:
+            conf = ocr[f].confidence
+            differs = f.value in disagree
+            if f in bar_vals and differs:
+                printed = None
+            elif f in mrz_vals and mrz_valid and differs:
+                if f in NAMES:
+                    if _doubtful_name(f, printed, conf, mrz_vals, min_name_confidence, name_similarity):
+                        printed = None
+                elif not (f is Field.ID_NUMBER and check_digit_blind(printed, mrz_vals[f])):
+                    printed = None
+            if printed is not None:
+                out[f] = FieldResult(printed, "ocr", conf, ocr[f].box)
+                continue
+        if f in mrz_vals and mrz is not None and (mrz_valid or f not in bar_vals):
+            out[f] = FieldResult(mrz_vals[f], "mrz", 1.0 if mrz_valid else 0.5)
+        elif f in bar_vals:
+            out[f] = FieldResult(bar_vals[f], "barcode", 1.0)
+    return out

@@ -1,0 +1,66 @@
+"""Which reading of a field is reported when the printed text, the MRZ and the barcode disagree (synthetic identities)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from pipelines.document.fields import FieldText
+from pipelines.document.resolve import check_digit_blind, resolve_fields
+from veid.types import Box, Field
+
+VALID, INVALID = SimpleNamespace(valid=True), SimpleNamespace(valid=False)  # stand-ins for an MrzReading
+L, F, ID, DOB = Field.LAST_NAME, Field.FIRST_NAME, Field.ID_NUMBER, Field.DATE_OF_BIRTH
+
+
+def _resolve(printed: dict, confidence: float = 0.9, mrz=VALID, mrz_vals=None, bar_vals=None, disagree=()):
+    ocr = {f: FieldText(f, v, confidence, Box(0, 0, 10, 10)) for f, v in printed.items()}
+    out = resolve_fields(ocr, dict(printed), mrz, mrz_vals or {}, bar_vals or {}, set(disagree),
+                         min_name_confidence=0.5, name_similarity=0.85)
+    return {f: (r.value, r.source) for f, r in out.items()}
+
+
+def test_a_printed_name_beats_an_mrz_name_that_lost_letters():
+    got = _resolve({L: "SCHNEIDER"}, mrz_vals={L: "CHEIDE", F: "CHLOE"}, disagree={"last_name"})
+    assert got[L] == ("SCHNEIDER", "ocr")
+    assert got[F] == ("CHLOE", "mrz")  # no printed value: the MRZ's
+
+
+def test_the_mrz_name_wins_over_a_doubtful_printed_one():
+    # low OCR confidence
+    assert _resolve({F: "FEA PEIER"}, 0.24, mrz_vals={F: "JUERGEN PIETER"}, disagree={"first_name"})[F][1] == "mrz"
+    # the printed "surname" is the MRZ's given name (the field models swapped them)
+    assert _resolve({L: "PIETER"}, mrz_vals={L: "ELY", F: "PITER"}, disagree={"last_name"})[L] == ("ELY", "mrz")
+    # same letter count, one substitution: the OCR-B glyphs of the MRZ read better
+    assert _resolve({F: "TEON"}, mrz_vals={F: "LEON"}, disagree={"first_name"})[F] == ("LEON", "mrz")
+
+
+def test_an_invalid_mrz_never_overrides_and_agreement_keeps_the_printed_diacritics():
+    assert _resolve({L: "KOVÁCS"}, mrz=INVALID, mrz_vals={L: "QAC"}, disagree={"last_name"})[L] == ("KOVÁCS", "ocr")
+    assert _resolve({L: "MÜLLER"}, mrz_vals={L: "MUELLER"})[L] == ("MÜLLER", "ocr")
+    assert _resolve({}, mrz=INVALID, mrz_vals={L: "QAC"})[L] == ("QAC", "mrz")
+
+
+def test_check_digits_decide_id_numbers_and_dates_unless_they_are_blind_to_the_difference():
+    assert _resolve({ID: "ZG2703762"}, mrz_vals={ID: "Z62703762"}, disagree={"id_number"})[ID] == ("ZG2703762", "ocr")
+    assert _resolve({ID: "ZG2703763"}, mrz_vals={ID: "Z62703762"}, disagree={"id_number"})[ID][1] == "mrz"
+    assert _resolve({DOB: "1971-01-24"}, mrz_vals={DOB: "1971-01-21"}, disagree={"date_of_birth"})[DOB][1] == "mrz"
+
+
+@pytest.mark.parametrize(("printed", "mrz", "blind"), [
+    ("ZG2703762", "Z62703762", True),    # G = 16: same value modulo 10 as 6
+    ("S1234", "81234", True),            # S = 28
+    ("L70214097", "LZ0214897", False),   # two errors whose sums happen to cancel: not blind
+    ("AB123", "AB124", False),
+    ("AB123", "AB123", False),           # equal is not a tie
+    ("AB12", "AB123", False),
+    ("ÅB123", "AB123", False),           # not an MRZ character
+])
+def test_check_digit_blindness(printed, mrz, blind):
+    assert check_digit_blind(printed, mrz) is blind
+
+
+def test_a_disagreeing_barcode_wins_over_the_printed_value():
+    got = _resolve({L: "GOMEZ"}, mrz=None, bar_vals={L: "GOMEZ-PEREZ", ID: "F97473713"}, disagree={"last_name"})
+    assert got == {L: ("GOMEZ-PEREZ", "barcode"), ID: ("F97473713", "barcode")}
