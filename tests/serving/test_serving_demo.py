@@ -47,12 +47,18 @@ def test_demo_reaches_quorum_on_chain(tmp_path):
     assert _processes_mentioning(str(work)) == []
 
 
+def _ctrl_c_enabled() -> None:
+    """In the child before exec: Ctrl-C as in a terminal. A test run started as a background job of a
+    script inherits an ignored SIGINT, and Python then never turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "kill", "kill-9"])
 def test_demo_interrupted_leaves_no_processes(tmp_path, sig):
     work = tmp_path / "demo"
     proc = subprocess.Popen([sys.executable, "-m", "veid.cli", "demo", "--work", str(work)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=_ctrl_c_enabled)
     deadline = time.monotonic() + 300
     while not (work / "logs" / "validator-2.log").exists():  # daemons started: chain and three children running
         assert proc.poll() is None, proc.stdout.read()[-2000:]
