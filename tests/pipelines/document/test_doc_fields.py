@@ -188,3 +188,20 @@ def test_a_word_under_two_masks_joins_only_the_one_covering_it_most():
     assert out[Field.LAST_NAME].words == (1,)
     assert out[Field.FIRST_NAME].words == (0,)
     assert match_field_words(probs, [], 2.0) == {}
+
+
+def test_mask_angle_measures_each_line_on_its_own():
+    import cv2
+
+    from pipelines.document.fields import _mask_angle
+
+    mask = np.zeros((120, 200), np.uint8)
+    mask[20:30, 10:110] = 1  # a level line ...
+    mask[60:70, 120:190] = 1  # ... and a spill onto a level line further down and right
+    assert _mask_angle(mask) == pytest.approx(0.0, abs=0.5)  # as one blob this read about 20 degrees
+    tilted = np.zeros((200, 300), np.uint8)
+    cv2.fillPoly(tilted, [cv2.boxPoints(((150, 100), (160, 14), 6.0)).astype(np.int32)], 1)
+    assert _mask_angle(tilted) == pytest.approx(6.0, abs=1.0)
+    blob = np.zeros((50, 50), np.uint8)
+    blob[10:30, 10:30] = 1  # not line-shaped
+    assert _mask_angle(blob) is None and _mask_angle(np.zeros((10, 10), np.uint8)) is None
