@@ -40,6 +40,9 @@ def test_demo_reaches_quorum_on_chain(tmp_path):
     assert len({a["validator"] for a in atts}) == len(atts) >= 2
     scores = {a["signed"]["attestation"]["score"] for a in atts}
     assert scores == {result["score"]}, "validators disagreed or the chain holds another score"
+    # the demo's identity is genuine: a stage that misreads its document shows up here (a card
+    # wrongly "levelled" by 9 degrees once had every field misread and scored 82, tier standard)
+    assert result["tier"] == "premium", (result["score"], atts[0]["signed"]["attestation"]["reason_codes"])
     assert result["agreeing_power"] * 3 >= result["total_power"] * 2
     assert all(a["signed"]["attestation"]["subject"] == result["subject"] for a in atts)
     commitments = {a["signed"]["attestation"]["evidence_commitment"] for a in atts}
