@@ -11,7 +11,7 @@ from models.field_words import match_field_words
 from pipelines.document.orientation import rotate
 from pipelines.document.tesseract import Tesseract
 from veid.errors import StageError
-from veid.types import FIELD_CLASS, Box, Field, Quad
+from veid.types import Box, Field, Quad
 
 
 @dataclass(frozen=True)
@@ -121,27 +121,26 @@ def _pad_to_aspect(image: np.ndarray, aspect: float) -> np.ndarray:
     return cv2.copyMakeBorder(image, 0, 0, 0, round(h * aspect) - w, cv2.BORDER_CONSTANT, value=(255, 255, 255))
 
 
-def _mask_angle(mask: np.ndarray, min_pixels: int = 20, min_elongation: float = 2.5) -> float | None:
-    """Tilt in degrees of the text lines in a field mask: the median angle of its line-shaped parts.
+def _line_angle(points: np.ndarray, min_elongation: float = 2.0) -> float | None:
+    """Tilt in degrees (-45..45) of a line-shaped set of points (a word quad), or None when its
+    minimum-area rectangle is not at least ``min_elongation`` times longer than high."""
+    (_, _), (w, h), ang = cv2.minAreaRect(np.asarray(points, np.float32))
+    if max(w, h) < min_elongation * max(min(w, h), 1.0):
+        return None
+    if w < h:
+        ang -= 90.0
+    return float((ang + 45.0) % 90.0 - 45.0)
 
-    Each connected part is measured on its own: a mask that also spills onto a second line (the
-    line below, a date in the next column) spans a wide, diagonal rectangle as a whole, which
-    once made a level document look tilted by 9 degrees. Parts too small or not elongated like
-    a line of text (long side at least ``min_elongation`` x the short one) are left out.
+
+def level_angle(quads: list[Quad]) -> float:
+    """How far the text lines of the key fields are tilted: the median angle of their CRAFT words.
+
+    Measured on the words each field matched, not on the UNET's masks: the masks come in
+    per-character fragments and spill onto neighbouring lines, and a rectangle around them
+    once made level cards look 6-13 degrees tilted (they were then rotated and misread).
     """
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    angles = []
-    for k in range(1, n):
-        if stats[k, cv2.CC_STAT_AREA] < min_pixels:
-            continue
-        ys, xs = np.nonzero(labels == k)
-        (_, _), (w, h), ang = cv2.minAreaRect(np.stack([xs, ys], axis=1).astype(np.float32))
-        if max(w, h) < min_elongation * max(min(w, h), 1.0):
-            continue
-        if w < h:
-            ang -= 90.0
-        angles.append((ang + 45.0) % 90.0 - 45.0)
-    return float(np.median(angles)) if angles else None
+    angles = [a for q in quads if (a := _line_angle(q.to_array())) is not None]
+    return float(np.median(angles)) if angles else 0.0
 
 
 class FieldLocator:
@@ -180,16 +179,17 @@ class FieldLocator:
         h, w = image.shape[:2]
         image = _pad_to_aspect(image, self.cfg.canvas_aspect)
         words, probs, scale = self._run(image, (h, w))
-        angles = [a for f in Field if (a := _mask_angle(probs[..., FIELD_CLASS[f]] > self.cfg.mask_threshold)) is not None]
-        level = float(np.median(angles)) if angles else 0.0
+        fields = self._match(words, probs, scale, (h, w))
+        level = level_angle([p.quad for fb in fields.values() for p in fb.parts])
         if abs(level) > self.cfg.level_threshold_deg:  # orientation adjustment: level the crop, detect again
             ih, iw = image.shape[:2]
             m = cv2.getRotationMatrix2D((iw / 2, ih / 2), level, 1.0)
             image = cv2.warpAffine(image, m, (iw, ih), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
             words, probs, scale = self._run(image, (h, w))
+            fields = self._match(words, probs, scale, (h, w))
         else:
             level = 0.0
-        return FieldLayout(tuple(words), self._match(words, probs, scale, (h, w)), level, image)
+        return FieldLayout(tuple(words), fields, level, image)
 
     def _match(self, words: list[TextBox], probs: np.ndarray, scale: float, shape: tuple[int, int]) -> dict:
         """Assign CRAFT boxes to the field whose mask covers them, merge each field's boxes in reading order."""

@@ -11,9 +11,10 @@ result carries. The rules follow what each source can prove:
 * MRZ names carry no check digit, and MRZ OCR drops letters and invents fillers
   (``SCHNEIDER`` read as ``CHEIDE``). Where the printed name disagrees with them, the printed
   name wins unless it is itself doubtful: Tesseract's confidence below
-  ``min_name_confidence``; it matches the MRZ's *other* name (the field models swapped
-  given names and surname); or it has as many letters as the MRZ name and differs by a few
+  ``min_name_confidence``, or it has as many letters as the MRZ name and differs by a few
   substitutions, the error printed-font OCR makes and the MRZ's OCR-B font resists.
+* A printed name that is the MRZ's *other* name (the field models mixed up given names and
+  surname) is never reported for this field: the MRZ's value is.
 * Otherwise the OCR value is reported, else the MRZ's (confidence 0.5 when it is not valid),
   else the barcode's.
 """
@@ -24,11 +25,10 @@ from dataclasses import dataclass
 
 from pipelines.document.icao import char_value
 from pipelines.document.mrz import MrzReading
-from pipelines.document.validation import dropped_letters_only, mrz_form, similarity
+from pipelines.document.validation import OTHER_NAME, mrz_form, names_agree, similarity
 from veid.errors import InputError
 from veid.types import Box, Field
 
-NAMES = (Field.FIRST_NAME, Field.LAST_NAME)
 
 
 @dataclass(frozen=True)
@@ -60,15 +60,18 @@ def check_digit_blind(printed: str, mrz_value: str) -> bool:
         return False
 
 
-def _doubtful_name(f: Field, value: str, confidence: float, mrz_vals: dict, min_confidence: float,
-                   min_similarity: float) -> bool:
+def _swapped(f: Field, printed: str, mrz_vals: dict, name_similarity: float) -> bool:
+    """The printed value is the MRZ's *other* name and not this one (the field models mixed them up)."""
+    other, mine = mrz_vals.get(OTHER_NAME[f]), mrz_vals.get(f)
+    return (other is not None and names_agree(printed, other, name_similarity, mrz_names=True)[0]
+            and not (mine is not None and names_agree(printed, mine, name_similarity, mrz_names=True)[0]))
+
+
+def _doubtful_name(f: Field, value: str, confidence: float, mrz_vals: dict, min_confidence: float) -> bool:
     """Whether a printed name that disagrees with the MRZ's should give way to it."""
     if confidence < min_confidence:
         return True
     mine, theirs = mrz_form(value), mrz_vals[f]
-    other = mrz_vals.get(Field.LAST_NAME if f is Field.FIRST_NAME else Field.FIRST_NAME)
-    if other is not None and (similarity(mine, other) >= min_similarity or dropped_letters_only(other, mine)):
-        return True  # the printed value is the other name: the field models swapped them
     # As many letters, mostly alike: a substitution, and the MRZ's OCR-B glyphs read better than
     # the printed fonts. A different letter count is the MRZ reader's typical error (lost or
     # invented letters), where the printed name is the better reading.
@@ -85,20 +88,22 @@ def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals
         mrz: the MRZ reading (its validity decides whether its values are verified).
         disagree: field names (``"last_name"``...) whose MRZ or barcode cross-check failed.
         min_name_confidence: least OCR confidence for a printed name to outrank the MRZ's.
-        name_similarity: similarity above which an OCR name "is" the MRZ's other name.
+        name_similarity: least similarity for two readings of a name to agree (see ``names_agree``).
     """
     mrz_valid = mrz is not None and mrz.valid
     out: dict = {}
     for f in Field:
         printed = ocr_values.get(f)
+        if printed is not None and f in OTHER_NAME and mrz_valid and _swapped(f, printed, mrz_vals, name_similarity):
+            printed = None  # the field models read the other name field here: report the MRZ's value
         if printed is not None:
             conf = ocr[f].confidence
             differs = f.value in disagree
             if f in bar_vals and differs:
                 printed = None
             elif f in mrz_vals and mrz_valid and differs:
-                if f in NAMES:
-                    if _doubtful_name(f, printed, conf, mrz_vals, min_name_confidence, name_similarity):
+                if f in OTHER_NAME:
+                    if _doubtful_name(f, printed, conf, mrz_vals, min_name_confidence):
                         printed = None
                 elif not (f is Field.ID_NUMBER and check_digit_blind(printed, mrz_vals[f])):
                     printed = None

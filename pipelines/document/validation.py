@@ -184,6 +184,16 @@ def barcode_values(data: AamvaData) -> dict:
     return {k: v for k, v in out.items() if v}
 
 
+OTHER_NAME = {Field.FIRST_NAME: Field.LAST_NAME, Field.LAST_NAME: Field.FIRST_NAME}
+
+
+def names_agree(printed: str, theirs: str, name_similarity: float, *, mrz_names: bool) -> tuple[bool, float]:
+    """Whether a printed name and another source's agree (in MRZ form when ``mrz_names``), and their similarity."""
+    a, b = (mrz_form(printed), mrz_form(theirs)) if mrz_names else (printed, theirs)
+    sim = similarity(a, b)
+    return sim >= name_similarity or (mrz_names and dropped_letters_only(b, a)), sim
+
+
 def cross_check(ocr: dict, other: dict, source: str, cfg: ValidationConfig, *, mrz_names: bool) -> list[CheckResult]:
     """Compare OCR'd fields with the same fields from ``source`` (``"mrz"`` or ``"barcode"``).
 
@@ -196,10 +206,15 @@ def cross_check(ocr: dict, other: dict, source: str, cfg: ValidationConfig, *, m
         name = f"{source}.{f.value}"
         if mine is None:
             continue
-        if f in (Field.FIRST_NAME, Field.LAST_NAME):
-            a, b = (mrz_form(mine), mrz_form(theirs)) if mrz_names else (mine, theirs)
-            sim = similarity(a, b)
-            ok = sim >= cfg.name_similarity or (mrz_names and dropped_letters_only(b, a))
+        if f in OTHER_NAME:
+            ok, sim = names_agree(mine, theirs, cfg.name_similarity, mrz_names=mrz_names)
+            swap = other.get(OTHER_NAME[f])
+            if not ok and swap is not None and names_agree(mine, swap, cfg.name_similarity, mrz_names=mrz_names)[0]:
+                # the printed text is this document's other name: the field models mixed up the two name
+                # fields, the document itself is consistent (resolve.py reports the other source's value)
+                checks.append(CheckResult(name, True, round(sim, 4), f"printed name read from the other name field "
+                                          f"agrees with the {source}'s {OTHER_NAME[f].value}"))
+                continue
             checks.append(CheckResult(name, ok, round(sim, 4), f"printed and {source} names agree ({sim:.2f})" if ok
                                       else f"printed and {source} names differ (similarity {sim:.2f})"))
         else:

@@ -190,18 +190,38 @@ def test_a_word_under_two_masks_joins_only_the_one_covering_it_most():
     assert match_field_words(probs, [], 2.0) == {}
 
 
-def test_mask_angle_measures_each_line_on_its_own():
+def test_level_angle_comes_from_the_fields_words_not_the_masks():
     import cv2
 
-    from pipelines.document.fields import _mask_angle
+    from pipelines.document.fields import level_angle
 
-    mask = np.zeros((120, 200), np.uint8)
-    mask[20:30, 10:110] = 1  # a level line ...
-    mask[60:70, 120:190] = 1  # ... and a spill onto a level line further down and right
-    assert _mask_angle(mask) == pytest.approx(0.0, abs=0.5)  # as one blob this read about 20 degrees
-    tilted = np.zeros((200, 300), np.uint8)
-    cv2.fillPoly(tilted, [cv2.boxPoints(((150, 100), (160, 14), 6.0)).astype(np.int32)], 1)
-    assert _mask_angle(tilted) == pytest.approx(6.0, abs=1.0)
-    blob = np.zeros((50, 50), np.uint8)
-    blob[10:30, 10:30] = 1  # not line-shaped
-    assert _mask_angle(blob) is None and _mask_angle(np.zeros((10, 10), np.uint8)) is None
+    def word(cx, cy, w, h, deg):
+        return Quad.from_array(cv2.boxPoints(((cx, cy), (w, h), deg)))
+
+    level = [word(100, 40, 120, 20, 0.0), word(100, 90, 80, 20, 0.0)]
+    assert level_angle(level) == pytest.approx(0.0, abs=0.01)
+    tilted = [word(100, 40, 120, 20, 6.0), word(100, 90, 90, 20, 6.0), word(100, 140, 60, 18, 5.0)]
+    assert level_angle(tilted) == pytest.approx(6.0, abs=0.01)
+    # a character-sized square or a vertical sliver says nothing about the line: ignored
+    assert level_angle([word(10, 10, 20, 18, 30.0)]) == 0.0 and level_angle([]) == 0.0
+    assert level_angle(tilted + [word(10, 10, 20, 18, 30.0)]) == pytest.approx(6.0, abs=0.01)
+
+
+def test_level_document_with_fragmented_masks_is_not_rotated():
+    """UNET masks broken into per-character blobs (as the trained model paints them) on level words."""
+
+    class _FragmentedUnet:
+        def predict(self, maps, image_rgb=None):
+            h, w = maps.shape
+            p = np.zeros((h, w, 5), np.float32)
+            p[..., 0] = 1.0
+            for x0 in range(12, 84, 8):  # character blobs, taller than wide, with gaps
+                p[20:30, x0:x0 + 4, FIELD_CLASS[Field.LAST_NAME]] = 1.0
+            p[40:46, 120:170, FIELD_CLASS[Field.LAST_NAME]] = 1.0  # a spill below and to the right: as one
+            # rectangle with the name (the old measure) this mask read 8.4 degrees, and the card was rotated
+            p[50:60, 12:55, FIELD_CLASS[Field.ID_NUMBER]] = 1.0
+            return p
+
+    layout = FieldLocator(TextConfig(), _Craft(), _FragmentedUnet(), _decode)(np.full((240, 400, 3), 255, np.uint8))
+    assert layout.level_angle == 0.0
+    assert set(layout.fields) == {Field.LAST_NAME, Field.ID_NUMBER}

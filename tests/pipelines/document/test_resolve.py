@@ -64,3 +64,15 @@ def test_check_digit_blindness(printed, mrz, blind):
 def test_a_disagreeing_barcode_wins_over_the_printed_value():
     got = _resolve({L: "GOMEZ"}, mrz=None, bar_vals={L: "GOMEZ-PEREZ", ID: "F97473713"}, disagree={"last_name"})
     assert got == {L: ("GOMEZ-PEREZ", "barcode"), ID: ("F97473713", "barcode")}
+
+
+def test_names_read_from_the_swapped_field_agree_with_the_document_and_report_the_mrz():
+    from pipelines.document.validation import ValidationConfig, cross_check
+
+    mrz_vals = {F: "LUCA", L: "CELIK"}
+    checks = cross_check({F: "ÇELIK"}, mrz_vals, "mrz", ValidationConfig(), mrz_names=True)
+    assert [c.passed for c in checks] == [True] and "other name field" in checks[0].reason
+    # not evidence of tampering, and the surname is not reported as the given name
+    assert _resolve({F: "ÇELIK"}, 0.83, mrz_vals=mrz_vals)[F] == ("LUCA", "mrz")
+    # a different name is still a disagreement
+    assert not cross_check({F: "MARTA"}, mrz_vals, "mrz", ValidationConfig(), mrz_names=True)[0].passed
