@@ -61,10 +61,16 @@ def check_digit_blind(printed: str, mrz_value: str) -> bool:
 
 
 def _swapped(f: Field, printed: str, mrz_vals: dict, name_similarity: float) -> bool:
-    """The printed value is the MRZ's *other* name and not this one (the field models mixed them up)."""
+    """The printed value is the MRZ's *other* name and not this one (the field models mixed them up).
+
+    Only when the MRZ holds both names: a names line misread into one name proves no swap, and
+    dropping the printed value would then leave the field empty.
+    """
     other, mine = mrz_vals.get(OTHER_NAME[f]), mrz_vals.get(f)
-    return (other is not None and names_agree(printed, other, name_similarity, mrz_names=True)[0]
-            and not (mine is not None and names_agree(printed, mine, name_similarity, mrz_names=True)[0]))
+    if other is None or mine is None:
+        return False
+    return (names_agree(printed, other, name_similarity, mrz_names=True)[0]
+            and not names_agree(printed, mine, name_similarity, mrz_names=True)[0])
 
 
 def _doubtful_name(f: Field, value: str, confidence: float, mrz_vals: dict, min_confidence: float) -> bool:

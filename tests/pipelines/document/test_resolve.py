@@ -76,3 +76,9 @@ def test_names_read_from_the_swapped_field_agree_with_the_document_and_report_th
     assert _resolve({F: "ÇELIK"}, 0.83, mrz_vals=mrz_vals)[F] == ("LUCA", "mrz")
     # a different name is still a disagreement
     assert not cross_check({F: "MARTA"}, mrz_vals, "mrz", ValidationConfig(), mrz_names=True)[0].passed
+
+
+def test_no_swap_is_inferred_when_the_mrz_lost_one_of_the_names():
+    # names line misread as surname "LAF LEON", no given names: the printed given names stay
+    assert _resolve({F: "OLAF LEON", L: "KRÜGER"}, 0.89, mrz_vals={L: "LAF LEON"},
+                    disagree={"last_name"})[F] == ("OLAF LEON", "ocr")
