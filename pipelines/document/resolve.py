@@ -30,7 +30,6 @@ from veid.errors import InputError
 from veid.types import Box, Field
 
 
-
 @dataclass(frozen=True)
 class FieldResult:
     """A key field's final value, where it came from, confidence 0..1 and box on the warped document.
