@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from pipelines.document.icao import char_value
 from pipelines.document.mrz import MrzReading
-from pipelines.document.validation import OTHER_NAME, mrz_form, names_agree, similarity
+from pipelines.document.validation import OTHER_NAME, mrz_form, name_swapped, similarity
 from veid.errors import InputError
 from veid.types import Box, Field
 
@@ -59,28 +59,31 @@ def check_digit_blind(printed: str, mrz_value: str) -> bool:
         return False
 
 
-def _swapped(f: Field, printed: str, mrz_vals: dict, name_similarity: float) -> bool:
-    """The printed value is the MRZ's *other* name and not this one (the field models mixed them up).
-
-    Only when the MRZ holds both names: a names line misread into one name proves no swap, and
-    dropping the printed value would then leave the field empty.
-    """
-    other, mine = mrz_vals.get(OTHER_NAME[f]), mrz_vals.get(f)
-    if other is None or mine is None:
-        return False
-    return (names_agree(printed, other, name_similarity, mrz_names=True)[0]
-            and not names_agree(printed, mine, name_similarity, mrz_names=True)[0])
-
-
-def _doubtful_name(f: Field, value: str, confidence: float, mrz_vals: dict, min_confidence: float) -> bool:
+def _doubtful_name(printed: str, confidence: float, mrz_name: str, min_confidence: float) -> bool:
     """Whether a printed name that disagrees with the MRZ's should give way to it."""
     if confidence < min_confidence:
         return True
-    mine, theirs = mrz_form(value), mrz_vals[f]
+    mine = mrz_form(printed)
     # As many letters, mostly alike: a substitution, and the MRZ's OCR-B glyphs read better than
     # the printed fonts. A different letter count is the MRZ reader's typical error (lost or
     # invented letters), where the printed name is the better reading.
-    return len(mine.replace(" ", "")) == len(theirs.replace(" ", "")) and similarity(mine, theirs) >= 0.5
+    return len(mine.replace(" ", "")) == len(mrz_name.replace(" ", "")) and similarity(mine, mrz_name) >= 0.5
+
+
+def _printed_wins(f: Field, printed: str, confidence: float, mrz_valid: bool, mrz_vals: dict, bar_vals: dict,
+                  differs: bool, min_name_confidence: float, name_similarity: float) -> bool:
+    """Whether the printed value is reported (see the module docstring)."""
+    if f in OTHER_NAME and mrz_valid and name_swapped(f, printed, mrz_vals, name_similarity, mrz_names=True):
+        return False  # the field models read the other name field here
+    if not differs:
+        return True
+    if f in bar_vals:
+        return False
+    if f not in mrz_vals or not mrz_valid:
+        return True
+    if f in OTHER_NAME:
+        return not _doubtful_name(printed, confidence, mrz_vals[f], min_name_confidence)
+    return f is Field.ID_NUMBER and check_digit_blind(printed, mrz_vals[f])
 
 
 def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals: dict, bar_vals: dict,
@@ -99,23 +102,10 @@ def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals
     out: dict = {}
     for f in Field:
         printed = ocr_values.get(f)
-        if printed is not None and f in OTHER_NAME and mrz_valid and _swapped(f, printed, mrz_vals, name_similarity):
-            printed = None  # the field models read the other name field here: report the MRZ's value
-        if printed is not None:
-            conf = ocr[f].confidence
-            differs = f.value in disagree
-            if f in bar_vals and differs:
-                printed = None
-            elif f in mrz_vals and mrz_valid and differs:
-                if f in OTHER_NAME:
-                    if _doubtful_name(f, printed, conf, mrz_vals, min_name_confidence):
-                        printed = None
-                elif not (f is Field.ID_NUMBER and check_digit_blind(printed, mrz_vals[f])):
-                    printed = None
-            if printed is not None:
-                out[f] = FieldResult(printed, "ocr", conf, ocr[f].box)
-                continue
-        if f in mrz_vals and mrz is not None and (mrz_valid or f not in bar_vals):
+        if printed is not None and _printed_wins(f, printed, ocr[f].confidence, mrz_valid, mrz_vals, bar_vals,
+                                                 f.value in disagree, min_name_confidence, name_similarity):
+            out[f] = FieldResult(printed, "ocr", ocr[f].confidence, ocr[f].box)
+        elif f in mrz_vals and mrz is not None and (mrz_valid or f not in bar_vals):
             out[f] = FieldResult(mrz_vals[f], "mrz", 1.0 if mrz_valid else 0.5)
         elif f in bar_vals:
             out[f] = FieldResult(bar_vals[f], "barcode", 1.0)

@@ -194,6 +194,16 @@ def names_agree(printed: str, theirs: str, name_similarity: float, *, mrz_names:
     return sim >= name_similarity or (mrz_names and dropped_letters_only(b, a)), sim
 
 
+def name_swapped(f: Field, printed: str, values: dict, name_similarity: float, *, mrz_names: bool) -> bool:
+    """The printed value of name field ``f`` is the other source's *other* name, not its ``f``: the field
+    models read the other name field. Only decidable when ``values`` holds both names."""
+    mine, other = values.get(f), values.get(OTHER_NAME[f])
+    if mine is None or other is None:
+        return False
+    return (names_agree(printed, other, name_similarity, mrz_names=mrz_names)[0]
+            and not names_agree(printed, mine, name_similarity, mrz_names=mrz_names)[0])
+
+
 def cross_check(ocr: dict, other: dict, source: str, cfg: ValidationConfig, *, mrz_names: bool) -> list[CheckResult]:
     """Compare OCR'd fields with the same fields from ``source`` (``"mrz"`` or ``"barcode"``).
 
@@ -208,8 +218,7 @@ def cross_check(ocr: dict, other: dict, source: str, cfg: ValidationConfig, *, m
             continue
         if f in OTHER_NAME:
             ok, sim = names_agree(mine, theirs, cfg.name_similarity, mrz_names=mrz_names)
-            swap = other.get(OTHER_NAME[f])
-            if not ok and swap is not None and names_agree(mine, swap, cfg.name_similarity, mrz_names=mrz_names)[0]:
+            if name_swapped(f, mine, other, cfg.name_similarity, mrz_names=mrz_names):
                 # the printed text is this document's other name: the field models mixed up the two name
                 # fields, the document itself is consistent (resolve.py reports the other source's value)
                 checks.append(CheckResult(name, True, round(sim, 4), f"printed name read from the other name field "
