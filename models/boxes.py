@@ -29,6 +29,16 @@ class WordBoxConfig:
             bottom (the thresholded core of a Gaussian is smaller than the character box).
         expand_x: ... and by ``expand_x * its height`` at the left and right ends. Heights are
             measured along the rectangle side closer to vertical (text is upright here).
+        glyph_ratio: a component narrower than ``glyph_ratio`` x its height is one thin glyph
+            (a lone "/", "1", "I"; 0 turns this off). Its core is one or two map pixels wide,
+            so a box fitted to the thresholded pixels is off by a pixel (half its width); it
+            is sized from the region peak's half-maximum width and height instead, which
+            interpolates between pixels. The targets are Gaussians of sigma = side / 4, so the
+            half-maximum width is 0.59 x the glyph's side; the factors below are tuned on val.
+        glyph_peak: thin glyphs need only this region peak (CRAFT scores them lower).
+        glyph_min_area: ... and only this many map pixels.
+        glyph_width: a thin glyph's box width = this x the peak's half-maximum width.
+        glyph_height: ... and its height = this x the half-maximum height.
     """
 
     region_low: float = 0.4
@@ -37,6 +47,11 @@ class WordBoxConfig:
     min_area: int = 4
     expand: float = 0.25
     expand_x: float = 0.08
+    glyph_ratio: float = 0.8
+    glyph_peak: float = 0.4
+    glyph_min_area: int = 2
+    glyph_width: float = 1.1
+    glyph_height: float = 1.7
 
 
 def order_clockwise(points: np.ndarray) -> np.ndarray:
@@ -73,6 +88,33 @@ def _rect_quad(ys: np.ndarray, xs: np.ndarray, expand: float, expand_x: float) -
     return order_clockwise(box)
 
 
+def half_max_span(profile: np.ndarray, peak: int) -> tuple[float, float]:
+    """Where ``profile`` falls to half its value at ``peak`` on either side, linearly
+    interpolated between samples (pixel ``i`` is centred at ``i + 0.5``). The walk stops
+    where the profile rises again, so a neighbouring glyph does not widen the span."""
+    half = profile[peak] / 2.0
+
+    def edge(step: int) -> float:
+        i = peak
+        while 0 <= i + step < len(profile) and half < profile[i + step] <= profile[i]:
+            i += step
+        j = i + step
+        if not 0 <= j < len(profile) or profile[j] > half:
+            return i + 0.5 + 0.5 * step  # ran off the map or into a neighbour: the pixel edge
+        return i + 0.5 + step * (profile[i] - half) / (profile[i] - profile[j])
+
+    return edge(-1), edge(1)
+
+
+def _glyph_quad(region: np.ndarray, py: int, px: int, width: float, height: float) -> np.ndarray:
+    """Axis-aligned box of one thin glyph centred on its half-maximum spans, in map pixels."""
+    x0, x1 = half_max_span(region[py, :], px)
+    y0, y1 = half_max_span(region[:, px], py)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    hw, hh = width * (x1 - x0) / 2.0, height * (y1 - y0) / 2.0
+    return np.array([[cx - hw, cy - hh], [cx + hw, cy - hh], [cx + hw, cy + hh], [cx - hw, cy + hh]], np.float32)
+
+
 def decode_word_boxes(maps: CraftMaps, cfg: WordBoxConfig = WordBoxConfig()) -> list[Quad]:
     """Word quadrilaterals in input-image pixel coordinates, sorted top-to-bottom, left-to-right.
 
@@ -89,16 +131,22 @@ def decode_word_boxes(maps: CraftMaps, cfg: WordBoxConfig = WordBoxConfig()) -> 
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=4)
     quads: list[Quad] = []
     for k in range(1, n):
-        if stats[k, cv2.CC_STAT_AREA] < cfg.min_area:
-            continue
         x, y, w, h = (stats[k, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
-        comp = labels[y : y + h, x : x + w] == k
-        if region[y : y + h, x : x + w][comp].max() < cfg.region_peak:
+        glyph = w < cfg.glyph_ratio * h
+        if stats[k, cv2.CC_STAT_AREA] < (cfg.glyph_min_area if glyph else cfg.min_area):
             continue
-        # Keep character pixels and the links between them; isolated link blobs add nothing.
-        ys, xs = np.nonzero(comp)
-        quad = _rect_quad(ys + y, xs + x, cfg.expand, cfg.expand_x) * maps.scale
-        quads.append(Quad.from_array(quad))
+        comp = labels[y : y + h, x : x + w] == k
+        scores = np.where(comp, region[y : y + h, x : x + w], 0.0)
+        if scores.max() < (cfg.glyph_peak if glyph else cfg.region_peak):
+            continue
+        if glyph:
+            py, px = np.unravel_index(int(np.argmax(scores)), scores.shape)
+            quad = _glyph_quad(region, y + int(py), x + int(px), cfg.glyph_width, cfg.glyph_height)
+        else:
+            # Keep character pixels and the links between them; isolated link blobs add nothing.
+            ys, xs = np.nonzero(comp)
+            quad = _rect_quad(ys + y, xs + x, cfg.expand, cfg.expand_x)
+        quads.append(Quad.from_array(quad * maps.scale))
     quads.sort(key=lambda q: (round(q.bounds().y0 / (maps.scale * 4)), q.bounds().x0))
     return quads
 

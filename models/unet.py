@@ -4,7 +4,9 @@ Input: CRAFT's region and affinity maps at half resolution, optionally the image
 to the same grid, or at full resolution with each 2x2 pixel block folded into 12 channels),
 plus two absolute-position channels (document layout decides which text
 line is the surname and which the given names). Output: softmax over 5 classes, channel 0
-background and channels 1..4 the fields in :data:`veid.types.FIELD_CLASS` order.
+background and channels 1..4 the fields in :data:`veid.types.FIELD_CLASS` order; a model
+trained with ``label_classes`` has 4 more channels (5..8: each field's printed label),
+which :meth:`FieldSegmenter.predict` folds into the background.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from veid.errors import InputError
 from veid.types import FIELD_CLASS, ModelVersion
 
 N_CLASSES = 1 + len(FIELD_CLASS)
+#: Extra output channels of ``label_classes`` models: the printed label of each field.
+N_LABEL_CLASSES = len(FIELD_CLASS)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,10 @@ class UnetConfig:
             pooled (0: none). With ``input_pool > 1`` the pooling becomes a learned,
             strided convolution too, so the detail reaches the encoder as features
             rather than being averaged away. The refinement sees the stem's features.
+        label_classes: also segment each field's printed label ("Surname / Nom", "3 DOB")
+            as 4 auxiliary classes. Which name line is the surname is written in the label
+            above it; supervising the labels themselves makes the network learn to read
+            them instead of memorising the training documents' layouts and names.
     """
 
     widths: tuple[int, ...] = (8, 16, 32, 48, 64)
@@ -54,6 +62,7 @@ class UnetConfig:
     input_pool: int = 1
     image_detail: bool = False
     stem_width: int = 0
+    label_classes: bool = False
 
     def __post_init__(self) -> None:
         if self.image_detail and not self.use_image:
@@ -67,6 +76,10 @@ class UnetConfig:
     @property
     def in_channels(self) -> int:
         return 2 + image_channels(self.use_image, self.image_detail)
+
+    @property
+    def out_channels(self) -> int:
+        return N_CLASSES + (N_LABEL_CLASSES if self.label_classes else 0)
 
 
 def image_channels(use_image: bool, image_detail: bool) -> int:
@@ -82,7 +95,7 @@ def build_unet(cfg: UnetConfig = UnetConfig()):
 
     Input ``(B, h, w, cfg.in_channels)``: region, affinity in [0, 1] and, with ``use_image``,
     RGB in [0, 255] (3 channels, or 12 with ``image_detail``: see :func:`fold_pixels`);
-    ``h, w`` multiples of ``cfg.stride``. Output ``(B, h, w, 5)`` softmax.
+    ``h, w`` multiples of ``cfg.stride``. Output ``(B, h, w, cfg.out_channels)`` softmax.
     """
     import keras
     from keras import layers
@@ -123,8 +136,17 @@ def build_unet(cfg: UnetConfig = UnetConfig()):
         x = layers.UpSampling2D(cfg.input_pool, interpolation="bilinear", name="refine_up")(x)
         x = layers.Concatenate(name="refine_cat")([x, full])
         x = conv_bn(x, cfg.widths[0], name="refine")
-    outputs = layers.Conv2D(N_CLASSES, 1, activation="softmax", name="fields")(x)
+    outputs = layers.Conv2D(cfg.out_channels, 1, activation="softmax", name="fields")(x)
     return keras.Model(inputs, outputs, name="field_unet")
+
+
+def fold_label_classes(probs: np.ndarray) -> np.ndarray:
+    """``(..., 5 + k)`` probabilities -> ``(..., 5)``: auxiliary label classes count as background."""
+    if probs.shape[-1] == N_CLASSES:
+        return probs
+    out = probs[..., :N_CLASSES].copy()
+    out[..., 0] += probs[..., N_CLASSES:].sum(axis=-1)
+    return out
 
 
 def fold_pixels(image: np.ndarray) -> np.ndarray:
@@ -209,6 +231,6 @@ class FieldSegmenter:
         h, w = maps.shape
         x = pad_to_multiple(unet_input(maps, image_rgb, self.use_image, self.image_detail), self.stride)
         out = run_compiled(self.model, x[None], self._graphs)[0]
-        return np.ascontiguousarray(out[:h, :w], dtype=np.float32)
+        return np.ascontiguousarray(fold_label_classes(np.asarray(out[:h, :w])), dtype=np.float32)
 
     __call__ = predict

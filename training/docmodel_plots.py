@@ -57,8 +57,9 @@ def mask_overlay(image_small: np.ndarray, classes: np.ndarray) -> np.ndarray:
 
 
 def unet_sample_figure(image_small: np.ndarray, probs: np.ndarray, truth: np.ndarray):
-    """Predicted vs true field masks on the (half-resolution) image."""
+    """Predicted vs true field masks on the (half-resolution) image (label classes not shown)."""
     plt = _plt()
+    truth = np.where(truth <= len(Field), truth, 0)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     axes[0].imshow(mask_overlay(image_small, probs.argmax(-1)))
     axes[0].set_title("predicted fields")

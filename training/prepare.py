@@ -7,7 +7,10 @@ manifest and writes, per split, memory-mappable ``.npy`` arrays on a fixed canva
 * ``{split}_image.npy``  uint8 ``(N, canvas_h, canvas_w, 3)``: the flat document resized so
   its long side is ``long_side`` px, at the top-left of a black canvas;
 * ``{split}_maps.npy``   uint8 ``(N, canvas_h/2, canvas_w/2, 2)``: region, affinity x 255;
-* ``{split}_mask.npy``   uint8 ``(N, canvas_h/2, canvas_w/2)``: field class per pixel;
+* ``{split}_mask.npy``   uint8 ``(N, canvas_h/2, canvas_w/2)``: field class per pixel
+  (:data:`veid.types.FIELD_CLASS`, 1..4) and, as ``LABEL_OFFSET + class`` (5..8), the
+  printed label words of each field ("Surname / Nom", "3 DOB"), for the UNET's auxiliary
+  label classes;
 * ``{split}_index.json`` per-sample id, family, side, size on the canvas and word quads
   (canvas pixels) for the detection evaluation.
 """
@@ -23,12 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from training.targets import TargetConfig, char_cells, field_mask, region_affinity_maps
+from training.targets import TargetConfig, char_cells, field_mask, label_words, region_affinity_maps
 from veid.config import load_section
 from veid.errors import InputError
 from veid.logs import setup_logging
+from veid.types import FIELD_CLASS, Field
 
 SPLITS = ("train", "val", "test")
+#: Mask value of a field's printed label = LABEL_OFFSET + the field's class (5..8).
+LABEL_OFFSET = len(FIELD_CLASS)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class DocSample:
     mask: Path
     flat_size: tuple[int, int]
     words: tuple[tuple[np.ndarray, tuple[np.ndarray, ...]], ...]  # (word quad, char quads)
+    word_fields: tuple[str | None, ...] = ()  # each word's key field (None: other text)
 
 
 def read_doc_samples(manifest: Path) -> list[DocSample]:
@@ -92,6 +99,7 @@ def read_doc_samples(manifest: Path) -> list[DocSample]:
                     id=str(d["id"]), split=d["split"], family=d["family"], side=d["side"],
                     flat=root / d["flat"], mask=root / d["mask"],
                     flat_size=(int(d["flat_size"][0]), int(d["flat_size"][1])), words=words,
+                    word_fields=tuple(w.get("field") for w in d["words"]),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -134,7 +142,23 @@ def prepare_doc(sample: DocSample, cfg: DocDataConfig) -> PreparedDoc:
     full_mask = np.zeros((ch // 2, cw // 2), np.uint8)
     mh, mw = (nh + 1) // 2, (nw + 1) // 2
     full_mask[:mh, :mw] = field_mask(mask, (mh, mw))
+    draw_label_classes(full_mask, sample, half)
     return PreparedDoc(image, maps, full_mask, (nw, nh), [q * factor for q, _ in sample.words])
+
+
+def draw_label_classes(mask: np.ndarray, sample: DocSample, scale: float) -> None:
+    """Paint each field's printed label words as class ``LABEL_OFFSET + FIELD_CLASS[field]``
+    where ``mask`` is still background (``scale``: flat-document px -> mask px)."""
+    import cv2
+
+    if len(sample.word_fields) != len(sample.words):
+        return
+    labels = np.zeros_like(mask)
+    for name, idx in label_words([q for q, _ in sample.words], sample.word_fields).items():
+        cls = LABEL_OFFSET + FIELD_CLASS[Field(name)]
+        for j in idx:
+            cv2.fillPoly(labels, [np.round(sample.words[j][0] * scale).astype(np.int32)], int(cls))
+    np.copyto(mask, labels, where=(mask == 0) & (labels > 0))
 
 
 def write_split(samples: Sequence[DocSample], out_dir: Path, split: str, cfg: DocDataConfig) -> int:

@@ -151,3 +151,45 @@ def field_mask(class_mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
     h, w = shape
     return cv2.resize(class_mask, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def label_words(quads: Sequence[np.ndarray], fields: Sequence[str | None]) -> dict[str, list[int]]:
+    """Indices of the printed label words ("Surname / Nom", "3 DOB") of each field's value.
+
+    The generator writes every labelled item as its label words, then its value words, with
+    the label on the line just above the value and starting at the same left edge. Walking
+    back from a field's first value word, the label is the run of unfielded words on one
+    line directly above it. A field whose preceding words do not look like that (no label)
+    gets none, so this never guesses.
+
+    Args:
+        quads: word quads in generation order (4x2, any consistent pixel unit).
+        fields: each word's field name, or ``None`` for words that are not a key field.
+
+    Returns:
+        field name -> indices of its label words, in reading order.
+    """
+    out: dict[str, list[int]] = {}
+    boxes = [np.asarray(q, np.float64).reshape(4, 2) for q in quads]
+    for i, f in enumerate(fields):
+        if f is None or f in out or (i > 0 and fields[i - 1] == f):
+            continue
+        value = boxes[i]
+        top, height, left = value[:, 1].min(), np.ptp(value[:, 1]), value[:, 0].min()
+        run: list[int] = []
+        line_y = None
+        for j in range(i - 1, -1, -1):
+            b = boxes[j]
+            cy, bottom, h = b[:, 1].mean(), b[:, 1].max(), max(np.ptp(b[:, 1]), 1e-6)
+            if fields[j] is not None:
+                break
+            if line_y is None:  # the label's last word: right above the value
+                if not (bottom <= top + 0.3 * height and top - bottom <= 0.8 * height):
+                    break
+                line_y = cy
+            elif abs(cy - line_y) > 0.5 * h:
+                break
+            run.append(j)
+        if run and abs(boxes[run[-1]][:, 0].min() - left) <= 0.5 * height:
+            out[f] = sorted(run)
+    return out

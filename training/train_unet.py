@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from models.unet import N_CLASSES, UnetConfig, build_unet, fold_pixels
+from models.unet import N_CLASSES, UnetConfig, build_unet, fold_label_classes, fold_pixels
 from training.augment import PhotometricConfig, photometric
 from models.registry import write_record
 from training.mlflow_utils import DocTrainConfig, file_sha256, git_commit, log_figure, loss_curve_figure, mlflow_run, setup_tensorflow
@@ -123,35 +123,43 @@ def text_masks(split: PreparedSplit, ids: Sequence[int]) -> np.ndarray:
 
 
 def pixel_weights(masks: np.ndarray, text: np.ndarray, field_weight: float, text_weight: float) -> np.ndarray:
-    """Cross-entropy weight per pixel: ``field_weight`` on fields, ``text_weight`` on other words, 1 elsewhere."""
+    """Cross-entropy weight per pixel: ``field_weight`` on fields (classes 1..4), ``text_weight``
+    on other words (labels included), 1 elsewhere."""
     weights = np.where(text > 0, np.float32(text_weight), np.float32(1.0))
-    weights[masks > 0] = field_weight
+    weights[(masks > 0) & (masks < N_CLASSES)] = field_weight
     return weights
 
 
-def targets(masks: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Keras targets ``(..., N_CLASSES + 1)``: the one-hot classes and, last, each pixel's weight."""
-    return np.concatenate([np.eye(N_CLASSES, dtype=np.float32)[masks], weights[..., None].astype(np.float32)], axis=-1)
+def class_masks(masks: np.ndarray, model: UnetConfig) -> np.ndarray:
+    """The prepared masks as the model's classes: label classes (5..8) kept only when the
+    model segments them (``label_classes``), else background."""
+    return masks if model.label_classes else np.where(masks < N_CLASSES, masks, 0).astype(masks.dtype)
 
 
-def ce_dice_loss(dice_weight: float, field_weight: float = 1.0):
+def targets(masks: np.ndarray, weights: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
+    """Keras targets ``(..., n_classes + 1)``: the one-hot classes and, last, each pixel's weight."""
+    return np.concatenate([np.eye(n_classes, dtype=np.float32)[masks], weights[..., None].astype(np.float32)], axis=-1)
+
+
+def ce_dice_loss(dice_weight: float, field_weight: float = 1.0, n_classes: int = N_CLASSES):
     """Weighted cross-entropy + ``dice_weight`` x (1 - mean soft Dice of the 4 fields).
 
-    ``y_true`` is either one-hot ``(B, h, w, N_CLASSES)``, field pixels then weighted
+    ``y_true`` is either one-hot ``(B, h, w, n_classes)``, field pixels then weighted
     ``field_weight``, or :func:`targets` output, whose last channel is each pixel's weight.
+    Auxiliary label classes (beyond the 5) enter the cross-entropy only.
     """
     from keras import ops
 
-    class_w = np.array([1.0] + [field_weight] * (N_CLASSES - 1), np.float32)
+    class_w = np.array([1.0] + [field_weight] * (N_CLASSES - 1) + [1.0] * (n_classes - N_CLASSES), np.float32)
 
     def loss(y_true, y_pred):
         y_pred = ops.clip(y_pred, 1e-6, 1.0)
-        if y_true.shape[-1] == N_CLASSES + 1:
+        if y_true.shape[-1] == n_classes + 1:
             y_true, weight = y_true[..., :-1], y_true[..., -1]
         else:
             weight = ops.sum(class_w * y_true, axis=-1)
         ce = -ops.mean(weight * ops.sum(y_true * ops.log(y_pred), axis=-1))
-        t, p = y_true[..., 1:], y_pred[..., 1:]
+        t, p = y_true[..., 1:N_CLASSES], y_pred[..., 1:N_CLASSES]
         inter = ops.sum(t * p, axis=(0, 1, 2))
         dice = (2 * inter + 1.0) / (ops.sum(t, axis=(0, 1, 2)) + ops.sum(p, axis=(0, 1, 2)) + 1.0)
         return ce + dice_weight * (1.0 - ops.mean(dice))
@@ -163,7 +171,7 @@ def ce_dice_numpy(y_true: np.ndarray, y_pred: np.ndarray, dice_weight: float, we
     """:func:`ce_dice_loss` in NumPy (validation without a second forward pass); ``y_true`` one-hot."""
     y_pred = np.clip(y_pred, 1e-6, 1.0)
     ce = -np.mean(weights * np.sum(y_true * np.log(y_pred), axis=-1))
-    t, p = y_true[..., 1:], y_pred[..., 1:]
+    t, p = y_true[..., 1:N_CLASSES], y_pred[..., 1:N_CLASSES]
     dice = (2 * (t * p).sum(axis=(0, 1, 2)) + 1.0) / (t.sum(axis=(0, 1, 2)) + p.sum(axis=(0, 1, 2)) + 1.0)
     return float(ce + dice_weight * (1.0 - dice.mean()))
 
@@ -217,7 +225,7 @@ def make_doc_dataset(maps, images, masks, weights, cfg: UnetTrainConfig, seed: i
             if cfg.model.use_image:
                 augmented = np.stack([photometric(images[i], rng, cfg.augment) for i in ids])
                 parts.append(as_input_image(augmented, cfg.model).astype(np.float32))
-            y = targets(masks[ids], weights[ids])
+            y = targets(masks[ids], weights[ids], cfg.model.out_channels)
             return np.concatenate(parts, axis=-1), y
 
     return DocBatches()
@@ -236,7 +244,8 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
     src = cfg.input_maps
     tr_maps, va_maps = input_maps(train, train_ids, src, craft_path), input_maps(val, val_ids, src, craft_path)
     tr_img, va_img = train_images(train, train_ids, cfg.model), half_images(val, val_ids)
-    tr_mask, va_mask = np.asarray(train.masks[train_ids]), np.asarray(val.masks[val_ids])
+    tr_mask = class_masks(np.asarray(train.masks[train_ids]), cfg.model)
+    va_mask = class_masks(np.asarray(val.masks[val_ids]), cfg.model)
     tr_w = pixel_weights(tr_mask, text_masks(train, train_ids), cfg.field_weight, cfg.text_weight)
     va_w = pixel_weights(va_mask, text_masks(val, val_ids), cfg.field_weight, cfg.text_weight)
     va_in = as_input_image(train_images(val, val_ids, cfg.model), cfg.model)
@@ -244,15 +253,15 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
 
     model = build_unet(cfg.model)
     schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * cfg.steps_per_epoch, alpha=0.05)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=ce_dice_loss(cfg.dice_weight, cfg.field_weight))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=ce_dice_loss(cfg.dice_weight, cfg.field_weight, cfg.model.out_channels))
     history: dict[str, list[float]] = {"loss": [], "val_loss": []}
     best = {"miou": -1.0, "weights": None}
 
     class EpochEnd(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             probs = self.model.predict(va_x, batch_size=4, verbose=0)
-            val_loss = ce_dice_numpy(np.eye(N_CLASSES, dtype=np.float32)[va_mask], probs, cfg.dice_weight, va_w)
-            ious = field_iou(probs.argmax(-1), va_mask)
+            val_loss = ce_dice_numpy(np.eye(cfg.model.out_channels, dtype=np.float32)[va_mask], probs, cfg.dice_weight, va_w)
+            ious = field_iou(fold_label_classes(probs).argmax(-1), va_mask)
             miou = float(np.mean(list(ious.values())))
             metrics = {"loss": float(logs["loss"]), "val_loss": val_loss, "val_miou": miou}
             metrics.update({f"val_iou_{k}": v for k, v in ious.items()})
@@ -280,7 +289,7 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
         log_figure(loss_curve_figure(history, "UNET loss"), "plots/unet_loss.png")
         from training.docmodel_plots import unet_sample_figure
 
-        probs = model.predict(va_x[:3], verbose=0)
+        probs = fold_label_classes(model.predict(va_x[:3], verbose=0))
         for j in range(min(3, len(val_ids))):
             log_figure(unet_sample_figure(va_img[j], probs[j], va_mask[j]), f"plots/unet_val_{j}.png")
         log.info("unet run %s saved %s", run.info.run_id, out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models.boxes import WordBoxConfig, decode_word_boxes, match_boxes, order_clockwise, quad_iou
 from models.craft import CraftMaps
@@ -71,3 +72,40 @@ def test_a_lone_narrow_character_gets_a_box_of_text_height():
     b = quads[0].bounds()
     assert 11 <= b.height <= 17 and b.width < 8
     assert quad_iou(quads[0], Quad.from_box(Box(10, 10, 14, 24))) >= 0.5
+
+
+def _gaussian_glyph(shape: tuple[int, int], box: tuple[float, float, float, float], peak: float) -> np.ndarray:
+    """Region map of one glyph box (x0, y0, x1, y1) as the targets draw it: sigma = side / 4."""
+    x0, y0, x1, y1 = box
+    yy, xx = np.mgrid[: shape[0], : shape[1]] + 0.5
+    sx, sy = (x1 - x0) / 4, (y1 - y0) / 4
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (peak * np.exp(-((xx - cx) ** 2) / (2 * sx**2) - (yy - cy) ** 2 / (2 * sy**2))).astype(np.float32)
+
+
+def test_half_max_span_interpolates_between_pixels_and_stops_at_a_neighbour():
+    from models.boxes import half_max_span
+
+    x = np.arange(20) + 0.5
+    profile = np.exp(-((x - 7.3) ** 2) / (2 * 1.5**2))
+    left, right = half_max_span(profile, int(np.argmax(profile)))
+    fwhm = 2 * np.sqrt(2 * np.log(2)) * 1.5
+    assert (left + right) / 2 == pytest.approx(7.3, abs=0.15)
+    assert right - left == pytest.approx(fwhm, abs=0.3)
+    bumpy = profile + 0.9 * np.exp(-((x - 11.0) ** 2) / (2 * 0.8**2))  # a neighbour close on the right
+    l2, r2 = half_max_span(bumpy, int(np.argmax(profile)))
+    assert l2 == pytest.approx(left, abs=0.01) and r2 < 11.0
+
+
+def test_a_thin_glyph_between_words_gets_a_box_that_fits_it():
+    # A lone "/" 1.5 map px wide and 7.5 tall, as in "Surname / Nom": its thresholded core is
+    # one pixel wide, so a rectangle fitted to pixels misses it; the half-maximum box fits.
+    truth = (20.3, 10.0, 21.8, 17.5)
+    region = _gaussian_glyph((30, 40), truth, peak=0.9)  # no pixel centre sits on the peak: all score < 0.6
+    maps = CraftMaps(region, np.zeros_like(region), scale=2.0, image_size=(80, 60))
+    true_quad = Quad.from_box(Box(*(2 * v for v in truth)))
+    assert region.max() < 0.6
+    quads = decode_word_boxes(maps, WordBoxConfig(region_peak=0.6, glyph_peak=0.4))
+    assert len(quads) == 1 and quad_iou(quads[0], true_quad) >= 0.6
+    off = decode_word_boxes(maps, WordBoxConfig(region_peak=0.6, glyph_ratio=0.0))
+    assert not off or quad_iou(off[0], true_quad) < quad_iou(quads[0], true_quad)

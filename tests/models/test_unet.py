@@ -120,3 +120,17 @@ def test_detail_unet_reads_the_full_resolution_image_on_the_map_grid(tmp_path):
 def test_image_detail_needs_the_image():
     with pytest.raises(ValueError, match="use_image"):
         UnetConfig(use_image=False, image_detail=True)
+
+
+def test_label_class_model_folds_its_label_channels_into_background():
+    from models.unet import N_CLASSES, N_LABEL_CLASSES, fold_label_classes
+
+    cfg = UnetConfig(widths=(4, 8, 8), use_image=True, coord_scale=32.0, label_classes=True)
+    model = build_unet(cfg)
+    assert model.outputs[0].shape[-1] == N_CLASSES + N_LABEL_CLASSES == cfg.out_channels
+    z = np.random.default_rng(5).uniform(0, 1, (30, 45)).astype(np.float32)
+    probs = FieldSegmenter(model, use_image=True).predict(CraftMaps(z, z), np.zeros((60, 90, 3), np.uint8))
+    assert probs.shape == (30, 45, N_CLASSES)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+    raw = np.array([0.1, 0.2, 0.0, 0.1, 0.0, 0.3, 0.1, 0.1, 0.1], np.float32)
+    np.testing.assert_allclose(fold_label_classes(raw), [0.7, 0.2, 0.0, 0.1, 0.0])

@@ -71,3 +71,24 @@ def test_char_cells_span_the_word_height_and_the_char_width():
     cells = char_cells(word, chars)
     assert np.allclose(cells[0], _box(1, 0, 9, 22))
     assert np.allclose(cells[1], _box(12, 0, 15, 22))
+
+
+def _word(x0: float, y0: float, w: float, h: float) -> np.ndarray:
+    return np.array([[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h]], np.float32)
+
+
+def test_label_words_are_the_line_right_above_each_fields_value():
+    from training.targets import label_words
+
+    quads = [
+        _word(10, 5, 60, 14), _word(75, 5, 30, 14),            # title line (no field)
+        _word(10, 30, 40, 9), _word(52, 30, 4, 9), _word(58, 30, 20, 9),  # "Surname / Nom"
+        _word(10, 41, 50, 12),                                  # its value
+        _word(90, 30, 30, 9), _word(90, 41, 40, 12),            # "Sex", "F" (no field) in the same row
+        _word(10, 60, 45, 9),                                   # "Given names"
+        _word(10, 71, 35, 12), _word(48, 71, 35, 12),           # the two given names
+        _word(90, 71, 40, 12),                                  # a field value with no label above it
+    ]
+    fields = [None, None, None, None, None, "last_name", None, None, None, "first_name", "first_name", "date_of_birth"]
+    out = label_words(quads, fields)
+    assert out == {"last_name": [2, 3, 4], "first_name": [8]}

@@ -79,3 +79,14 @@ def test_weight_channel_reproduces_class_weights_and_weights_other_text():
     weights = pixel_weights(masks, text, 10.0, 10.0)
     assert weights[0, 1, 0] == 10.0 and weights[0, 2, 0] == 1.0
     assert float(loss(targets(masks, weights), probs)) > plain  # the other word's pixels now count ten times
+
+
+def test_label_classes_are_background_unless_the_model_segments_them():
+    from models.unet import UnetConfig
+    from training.train_unet import class_masks, pixel_weights
+
+    masks = np.array([[0, 1, 4, 5, 8]], np.uint8)
+    assert class_masks(masks, UnetConfig()).tolist() == [[0, 1, 4, 0, 0]]
+    assert class_masks(masks, UnetConfig(label_classes=True)).tolist() == [[0, 1, 4, 5, 8]]
+    text = np.array([[0, 1, 1, 1, 1]], np.uint8)
+    assert pixel_weights(masks, text, 10.0, 3.0).tolist() == [[1.0, 10.0, 10.0, 3.0, 3.0]]  # labels weigh as text
