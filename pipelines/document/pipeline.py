@@ -20,13 +20,13 @@ from pipelines.document.orientation import FaceOrientation, Orientation, Orienta
 from pipelines.document.perspective import DocumentWarper, PerspectiveConfig, WarpedDocument
 from pipelines.document.resolve import FieldResult, resolve_fields
 from pipelines.document.validation import (
-    FieldValidator, ValidationConfig, barcode_values, cross_check, mrz_checks, mrz_values, normalize_id,
-    normalize_name, parse_date,
+    FieldValidator, ValidationConfig, barcode_values, cross_check, date_order_ambiguous, mrz_checks, mrz_values,
+    normalize_id, normalize_name, parse_date,
 )
 from veid.errors import InputError, StageError
 from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 
-PIPELINE_VERSION = "document-2"  # 2: printed names outrank MRZ names, which have no check digit (resolve.py)
+PIPELINE_VERSION = "document-3"  # 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -290,11 +290,18 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
 
     t0 = time.perf_counter()
     ocr_values = _normalize_ocr(ocr, family)
+    checks: list[CheckResult] = list(model_checks)
+    dob = ocr.get(Field.DATE_OF_BIRTH)
+    if family is None and dob is not None and Field.DATE_OF_BIRTH in ocr_values and date_order_ambiguous(dob.text):
+        # US licences print month first, everything else day first: without the family, do not guess
+        del ocr_values[Field.DATE_OF_BIRTH]
+        checks.append(CheckResult("document.date_order", False, 0.0,
+                                  "the printed date of birth reads day-first and month-first, "
+                                  "and the document type is unknown"))
     # an OCR value that fails its own format/plausibility check is a misread, not evidence: drop it
     for f in list(ocr_values):
         if not all(c.passed for c in stages.validator({f: ocr_values[f]}, family)):
             del ocr_values[f]
-    checks: list[CheckResult] = list(model_checks)
     mrz_vals = mrz_values(mrz, today) if mrz is not None else {}
     aamva = next((a for b in barcodes if (a := b.aamva()) is not None), None)
     bar_vals = barcode_values(aamva) if aamva is not None else {}

@@ -100,6 +100,19 @@ def parse_date(text: str, *, us_order: bool = False) -> dt.date | None:
     return _date(_year(m.group(3)), mon, int(m.group(1))) if mon else None
 
 
+def date_order_ambiguous(text: str) -> bool:
+    """Whether a printed all-numeric date reads both day-first and month-first (``08/04/1943``:
+    8 April or August 4). Year-first dates, spelled-out months and ``13/04`` are unambiguous."""
+    t = text.upper().strip()
+    if re.search(r"\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}", t):
+        return False
+    m = re.search(r"(\d{1,2})[-./ ]+(\d{1,2})[-./ ]+(\d{2,4})", t)
+    if m is None:
+        return False
+    a, b = int(m.group(1)), int(m.group(2))
+    return a != b and 1 <= a <= 12 and 1 <= b <= 12
+
+
 def _year(text: str) -> int:
     y = int(text)
     if len(text) == 2:

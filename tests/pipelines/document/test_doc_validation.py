@@ -96,3 +96,13 @@ def test_mrz_names_that_only_dropped_letters_agree_with_the_printed_name():
     assert ok[0].passed
     bad = cross_check({Field.LAST_NAME: "JOHANSSON"}, {Field.LAST_NAME: "ERIKSSON"}, "mrz", cfg, mrz_names=True)
     assert not bad[0].passed
+
+
+@pytest.mark.parametrize("text, ambiguous", [
+    ("08/04/1943", True), ("04.08.1943", True), ("08/24/1950", False), ("24/08/1950", False),
+    ("07/07/1960", False), ("1943-08-04", False), ("04 AUG 1943", False), ("not a date", False),
+])
+def test_date_order_ambiguous_only_when_both_readings_are_dates(text, ambiguous):
+    from pipelines.document.validation import date_order_ambiguous
+
+    assert date_order_ambiguous(text) is ambiguous
