@@ -164,16 +164,11 @@ def bench_pdf417() -> None:
         print(f"{folder.name:<10} {ok:>6} {len(groups):>9} {statistics.median(times) * 1e3:10.1f}")
 
 
-def _aamva_elements(payload: str) -> dict[str, str]:
-    """Data elements of an AAMVA payload as the generator wrote it (``DCS`` -> family name...)."""
-    return {line[:3]: line[3:].strip() for line in payload.replace("\r", "\n").split("\n")
-            if len(line) > 3 and line[:3].isalnum() and line[:3].isupper()}
-
-
 def _synth_truth(r: dict) -> dict:
     """What a synthetic document shows, per key field: the printed text on fronts; on licence
     backs, which print no name, what the PDF417 encodes (AAMVA names are ASCII: no diacritics)."""
-    from pipelines.document.validation import normalize_id, normalize_name
+    from pipelines.document.aamva import parse_payload
+    from pipelines.document.validation import barcode_values, normalize_id, normalize_name
     from veid.types import Field
 
     if r["fields"]:
@@ -183,12 +178,11 @@ def _synth_truth(r: dict) -> dict:
     idd = r["identity_data"]
     truth = {Field.ID_NUMBER: normalize_id(idd["id_number"]), Field.LAST_NAME: normalize_name(idd["last_name"]),
              Field.FIRST_NAME: normalize_name(idd["first_name"]), Field.DATE_OF_BIRTH: idd["date_of_birth"]}
-    payload = (r.get("barcode") or {}).get("payload") if isinstance(r.get("barcode"), dict) else None
-    if payload:
-        el = _aamva_elements(payload)
-        middle = el.get("DAD", "")
-        truth[Field.LAST_NAME] = normalize_name(el.get("DCS", ""))
-        truth[Field.FIRST_NAME] = normalize_name(" ".join(p for p in (el.get("DAC", ""), middle) if p and p != "NONE"))
+    barcode = r.get("barcode")
+    if isinstance(barcode, dict) and barcode.get("payload"):
+        encoded = barcode_values(parse_payload(barcode["payload"]))
+        for f in (Field.LAST_NAME, Field.FIRST_NAME):
+            truth[f] = encoded.get(f, "")
     return truth
 
 

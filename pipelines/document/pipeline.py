@@ -291,8 +291,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     t0 = time.perf_counter()
     ocr_values = _normalize_ocr(ocr, family)
     checks: list[CheckResult] = list(model_checks)
-    dob = ocr.get(Field.DATE_OF_BIRTH)
-    if family is None and dob is not None and Field.DATE_OF_BIRTH in ocr_values and date_order_ambiguous(dob.text):
+    if family is None and Field.DATE_OF_BIRTH in ocr_values and date_order_ambiguous(ocr[Field.DATE_OF_BIRTH].text):
         # US licences print month first, everything else day first: without the family, do not guess
         del ocr_values[Field.DATE_OF_BIRTH]
         checks.append(CheckResult("document.date_order", False, 0.0,

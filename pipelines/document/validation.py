@@ -77,6 +77,10 @@ def normalize_id(text: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", text.upper())
 
 
+_YEAR_FIRST = re.compile(r"(\d{4})[-./ ](\d{1,2})[-./ ](\d{1,2})")  # 1972-04-15
+_NUMERIC = re.compile(r"(\d{1,2})[-./ ]+(\d{1,2})[-./ ]+(\d{2,4})")  # 15/04/1972 or, US, 04/15/1972
+
+
 def parse_date(text: str, *, us_order: bool = False) -> dt.date | None:
     """Parse a printed date: ``15/04/1972``, ``15.04.1972``, ``15 04 1972``, ``1972-04-15``, ``12 AUG 74``,
     ``12 AUGUST/AOUT 74``, ``04/15/1972`` (``us_order``). Two-digit years fall in the past century window.
@@ -85,11 +89,11 @@ def parse_date(text: str, *, us_order: bool = False) -> dt.date | None:
         The date, or ``None`` when the text is no date or an impossible one.
     """
     t = text.upper().strip()
-    m = re.search(r"(\d{4})[-./ ](\d{1,2})[-./ ](\d{1,2})", t)
+    m = _YEAR_FIRST.search(t)
     if m:
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
         return _date(y, mo, d)
-    m = re.search(r"(\d{1,2})[-./ ]+(\d{1,2})[-./ ]+(\d{2,4})", t)
+    m = _NUMERIC.search(t)
     if m:
         a, b, y = int(m.group(1)), int(m.group(2)), _year(m.group(3))
         return _date(y, a, b) if us_order else _date(y, b, a)
@@ -104,9 +108,7 @@ def date_order_ambiguous(text: str) -> bool:
     """Whether a printed all-numeric date reads both day-first and month-first (``08/04/1943``:
     8 April or August 4). Year-first dates, spelled-out months and ``13/04`` are unambiguous."""
     t = text.upper().strip()
-    if re.search(r"\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}", t):
-        return False
-    m = re.search(r"(\d{1,2})[-./ ]+(\d{1,2})[-./ ]+(\d{2,4})", t)
+    m = None if _YEAR_FIRST.search(t) else _NUMERIC.search(t)
     if m is None:
         return False
     a, b = int(m.group(1)), int(m.group(2))
