@@ -73,10 +73,10 @@ def _ensure_sets(cfg: FaceBenchConfig) -> tuple[Path, Path]:
     return held, live
 
 
-def _row(name: str, pairs, ours: dict, peer: dict, thr: float) -> str:
+def _row(name: str, pairs, ours, peer: dict, thr: float) -> str:
     from pipelines.face import evaluation as ev
 
-    d, y, kept, dropped = ev.pair_distances_kept(pairs, ours)
+    d, y, kept, dropped = ours.pair_distances_kept(pairs)
     dp, yp, _, _ = ev.pair_distances_kept(pairs, peer)
     r, rp = ev.rates_at(d, y, thr), ev.rates_at(dp, yp, PEER_TOLERANCE)
     fa = (~y) & (d <= thr)
@@ -86,6 +86,15 @@ def _row(name: str, pairs, ours: dict, peer: dict, thr: float) -> str:
     return (f"{name:<30} {int(y.sum()):>5} {int((~y).sum()):>6} {dropped:>5} | {r.far:7.4f} {int(fa.sum()):>4} "
             f"{fa_pp:>3}/{imp_pp:<4} {r.frr:6.3f} {int(((~(d <= thr)) & y).sum()):>3} | {rp.far:7.4f} {rp.frr:6.3f} | "
             f"{s.eer:6.3f} {s.threshold_at_far:6.3f} {s.frr_at_far:6.3f}")
+
+
+def _subset(pairs, keep):
+    """The pairs where ``keep`` is true."""
+    from pipelines.face.evaluation import PairSet
+
+    idx = np.flatnonzero(np.asarray(list(keep), bool))
+    pick = lambda seq: tuple(seq[i] for i in idx) if seq else ()  # noqa: E731
+    return PairSet(pairs.kind, pick(pairs.a), pick(pairs.b), pairs.same[idx], pick(pairs.person_a), pick(pairs.person_b))
 
 
 def _median_ms(fn, items, reps: int) -> tuple[float, float]:
@@ -137,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     keys = {k for _, ps in sets for k in ps.a + ps.b}
     loader = ev.make_loader(faces_dir, samples)
-    emb = ev.embed_keys(verifier, keys, loader, keep_chips=keys)
+    emb = ev.embed_keys(verifier, keys, loader, keep_chips=keys, pairs=[ps for _, ps in sets])
     names = sorted(emb.chips)
     peer_vecs = [np.asarray(v) for i in range(0, len(names), 64)
                  for v in models.recognizer.compute_face_descriptor([emb.chips[k] for k in names[i:i + 64]], 1)]
@@ -145,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
     test_samples = [s for s in samples if s.portrait_box_flat is not None and s.selfie is not None]
     print(f"\nFace verification: VEID threshold {cal.threshold:.4f} (calibrated at FAR {cal.target_far:g} on calibration "
-          f"identities only; mirror_average={cfg.embedder.mirror_average}) vs face_recognition rule distance < "
+          f"identities only; mirror_average={cfg.embedder.mirror_average}, grey_match={cfg.embedder.grey_match}) vs face_recognition rule distance < "
           f"{PEER_TOLERANCE} (one ResNet pass)")
     print(f"held-out: {len(held_out)} real persons; generator test split: {len(test_samples)} portrait+selfie samples "
           f"of {len({s.face_person for s in test_samples})} persons")
@@ -155,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     print(head)
     print("-" * len(head))
     for name, ps in sets:
-        print(_row(name, ps, emb.vectors, peer, cal.threshold))
+        print(_row(name, ps, emb, peer, cal.threshold))
+    for name, ps in sets[3:]:  # the document portraits, split by how they were printed
+        for tone, want in (("grey", True), ("colour", False)):
+            sub = _subset(ps, [emb.grey.get(a) is want for a in ps.a])
+            if len(sub):
+                print(_row(f"  {name.split(' ')[0]}, {tone} portraits", sub, emb, peer, cal.threshold))
     print("FTA: pairs dropped because neither MTCNN nor the HOG fallback found a face. #FA / #FR: false accepts and "
           "rejects; FApp: distinct impostor person pairs accepted / all. thr@, FRR@: threshold and FRR at FAR 0.1% set "
           "on these pairs themselves (resolution 1/imp; meaningless when imp < 1000).")

@@ -183,10 +183,10 @@ def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: b
     placeholder = FaceCalibration(threshold=0.6, target_far=cfg.far_target, logistic_slope=1.0, logistic_offset=0.0)
     verifier = FaceVerifier(face_cfg, FaceModels.load(), placeholder)
     keys = {k for s in sets for k in s.a + s.b}
-    embedded = ev.embed_keys(verifier, keys, ev.make_loader(faces_dir, samples), progress=progress)
+    embedded = ev.embed_keys(verifier, keys, ev.make_loader(faces_dir, samples), progress=progress, pairs=sets)
     all_d, all_y, all_pa, all_pb, per_kind = [], [], [], [], {}
     for s in sets:
-        d, y, kept, dropped = ev.pair_distances_kept(s, embedded.vectors)
+        d, y, kept, dropped = embedded.pair_distances_kept(s)
         all_d.append(d)
         all_y.append(y)
         all_pa.append(np.asarray(s.person_a)[kept])

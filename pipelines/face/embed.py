@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from pipelines.face.align import AlignedFace
@@ -24,10 +25,30 @@ class EmbedderConfig:
             (one batched ResNet call; twice the embedding time). Measured on the calibration
             identities' document-portrait-versus-selfie pairs: EER 1.1% -> 0.4% and FRR at FAR
             0.1% 4.4% -> 2.2% (`python -m bench face`). Calibrate again after changing it.
+        grey_match: when one face of a pair is grey (a monochrome document portrait) and the other
+            in colour, compare the grey face with the colour face converted to grey (one more
+            embedding of the colour chip). Calibrate again after changing it.
+        grey_max_saturation: a chip whose central median HSV saturation (0-1) is at or below this
+            is grey.
     """
 
     num_jitters: int = 1
     mirror_average: bool = True
+    grey_match: bool = True
+    grey_max_saturation: float = 0.08
+
+
+def chip_saturation(chip: np.ndarray) -> float:
+    """Median HSV saturation (0-1) of the central 60 % of an RGB uint8 chip (the face, little background)."""
+    h, w = chip.shape[:2]
+    centre = chip[h // 5: h - h // 5, w // 5: w - w // 5]
+    return float(np.median(cv2.cvtColor(np.ascontiguousarray(centre), cv2.COLOR_RGB2HSV)[..., 1])) / 255.0
+
+
+def grey_chip(chip: np.ndarray) -> np.ndarray:
+    """The chip in grey, as three equal RGB channels (what a monochrome print of it shows)."""
+    g = cv2.cvtColor(np.ascontiguousarray(chip), cv2.COLOR_RGB2GRAY)
+    return np.ascontiguousarray(np.repeat(g[..., None], 3, axis=2))
 
 
 @dataclass(frozen=True)
@@ -50,13 +71,23 @@ class FaceEmbedder:
         self.cfg = cfg
         self._recognizer = recognizer
 
+    def is_grey(self, aligned: AlignedFace) -> bool:
+        """Whether the chip shows a grey (monochrome) face: see ``EmbedderConfig.grey_max_saturation``."""
+        return chip_saturation(aligned.chip) <= self.cfg.grey_max_saturation
+
     def __call__(self, aligned: AlignedFace) -> FaceEmbedding:
         """Compute the descriptor of a 150x150 RGB chip (mean of chip and mirror when ``mirror_average``).
 
         Raises:
             StageError: dlib refused the chip.
         """
-        chip = aligned.chip
+        return self._embed_chip(aligned.chip)
+
+    def embed_grey(self, aligned: AlignedFace) -> FaceEmbedding:
+        """The descriptor of the chip converted to grey (to compare with a grey face); see ``grey_match``."""
+        return self._embed_chip(grey_chip(aligned.chip))
+
+    def _embed_chip(self, chip: np.ndarray) -> FaceEmbedding:
         try:
             if self.cfg.mirror_average:
                 pair = self._recognizer.compute_face_descriptor([chip, np.ascontiguousarray(chip[:, ::-1])],

@@ -256,13 +256,31 @@ def summarize(distances: np.ndarray, same: np.ndarray, far_target: float) -> Roc
 @dataclass(frozen=True)
 class EmbeddedFaces:
     """Embeddings by face key (``None`` when no face was found), quality pass flags, timings (seconds),
-    and the aligned chips of the keys asked for (``keep_chips``)."""
+    the aligned chips of the keys asked for (``keep_chips``), which faces are grey, and grey-converted
+    embeddings of the colour faces that meet a grey one in some pair (``face.embedder.grey_match``)."""
 
     vectors: dict[str, np.ndarray | None]
     quality_passed: dict[str, bool]
     detect_s: tuple[float, ...]
     embed_s: tuple[float, ...]
     chips: dict[str, np.ndarray] = field(default_factory=dict)
+    grey: dict[str, bool] = field(default_factory=dict)
+    grey_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def pair_distances_kept(self, pairs: PairSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Like the module's :func:`pair_distances_kept`, deciding each pair as the verifier does: a grey
+        face against a colour one is compared with the colour face's grey embedding when there is one."""
+        d, same, keep, dropped = pair_distances_kept(pairs, self.vectors)
+        if not self.grey_vectors:
+            return d, same, keep, dropped
+        for j, i in enumerate(keep):
+            a, b = pairs.a[i], pairs.b[i]
+            ga, gb = self.grey.get(a, False), self.grey.get(b, False)
+            if ga != gb:
+                colour, grey = (b, a) if ga else (a, b)
+                if colour in self.grey_vectors:
+                    d[j] = float(np.linalg.norm(self.grey_vectors[colour] - self.vectors[grey]))
+        return d, same, keep, dropped
 
     def save(self, path: Path) -> None:
         """Write the embeddings as ``.npz`` (keys in ``keys``, rows of NaN for missing faces), atomically."""
@@ -277,11 +295,13 @@ class EmbeddedFaces:
 
 
 def embed_keys(verifier, keys: Iterable[str], loader: Callable[[str], np.ndarray], progress: bool = True,
-               keep_chips: Iterable[str] = ()) -> EmbeddedFaces:
+               keep_chips: Iterable[str] = (), pairs: Iterable[PairSet] = ()) -> EmbeddedFaces:
     """Detect, align, embed and quality-check each face key with ``verifier``'s stages.
 
     A face key whose image holds no face maps to ``None`` (a failure to acquire). The aligned chips
-    of ``keep_chips`` are kept (so a caller comparing chips needs no second detection).
+    of ``keep_chips`` are kept (so a caller comparing chips needs no second detection). With
+    ``face.embedder.grey_match``, every colour face that meets a grey face in one of ``pairs`` is
+    also embedded in grey, so that :meth:`EmbeddedFaces.pair_distances_kept` decides like the verifier.
     """
     import time
 
@@ -290,6 +310,8 @@ def embed_keys(verifier, keys: Iterable[str], loader: Callable[[str], np.ndarray
     vectors: dict[str, np.ndarray | None] = {}
     quality: dict[str, bool] = {}
     chips: dict[str, np.ndarray] = {}
+    grey: dict[str, bool] = {}
+    aligned_by_key = {}
     wanted = set(keep_chips)
     t_det, t_emb = [], []
     for key in tqdm(sorted(set(keys)), desc="embed faces", unit="face", disable=not progress):
@@ -306,6 +328,14 @@ def embed_keys(verifier, keys: Iterable[str], loader: Callable[[str], np.ndarray
         t_emb.append(time.perf_counter() - t0)
         vectors[key] = emb.vector
         quality[key] = verifier.assess(rgb, faces, aligned).passed
+        grey[key] = verifier.embed.is_grey(aligned)
+        aligned_by_key[key] = aligned
         if key in wanted:
             chips[key] = aligned.chip
-    return EmbeddedFaces(vectors, quality, tuple(t_det), tuple(t_emb), chips)
+    grey_vectors: dict[str, np.ndarray] = {}
+    if verifier.cfg.embedder.grey_match:
+        need = {k for ps in pairs for a, b in zip(ps.a, ps.b) if a in grey and b in grey and grey[a] != grey[b]
+                for k in (a, b) if not grey[k]}
+        for key in tqdm(sorted(need), desc="embed in grey", unit="face", disable=not progress):
+            grey_vectors[key] = verifier.embed.embed_grey(aligned_by_key[key]).vector
+    return EmbeddedFaces(vectors, quality, tuple(t_det), tuple(t_emb), chips, grey, grey_vectors)

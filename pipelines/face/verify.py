@@ -69,12 +69,13 @@ class FaceConfig:
 @dataclass(frozen=True)
 class FaceObservation:
     """One photo after the pipeline: every face found, the compared (largest) face, its chip,
-    embedding and quality report."""
+    embedding and quality report; ``grey``: the face is monochrome (see ``EmbedderConfig.grey_match``)."""
 
     faces: tuple[DetectedFace, ...]
     aligned: AlignedFace
     embedding: FaceEmbedding
     quality: QualityReport
+    grey: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class FaceMatchResult:
         checks: quality checks of photo A (``a.`` prefix) and photo B (``b.`` prefix), and the
             liveness check when A is a document portrait.
         models: versions of the models that produced the result.
+        compared_in_grey: one face was grey and the other in colour, so the colour face was
+            converted to grey before embedding (``face.embedder.grey_match``).
     """
 
     distance: float
@@ -97,6 +100,7 @@ class FaceMatchResult:
     probability: float
     checks: tuple[CheckResult, ...]
     models: tuple[ModelVersion, ...] = ()
+    compared_in_grey: bool = False
 
     @property
     def quality_passed(self) -> bool:
@@ -115,6 +119,7 @@ class FaceMatchResult:
             "threshold": round(self.threshold, 6),
             "match": self.match,
             "probability": round(self.probability, 6),
+            "compared_in_grey": self.compared_in_grey,
             "quality_passed": self.quality_passed,
             "accepted": self.accepted,
             "checks": [
@@ -181,7 +186,8 @@ class FaceVerifier:
         if not faces:
             raise InputError(f"{label}: no face found (MTCNN confidence >= {self.cfg.detector.min_confidence})")
         aligned = self.align(rgb, faces[0])
-        return FaceObservation(faces, aligned, self.embed(aligned), self.assess(rgb, faces, aligned))
+        return FaceObservation(faces, aligned, self.embed(aligned), self.assess(rgb, faces, aligned),
+                               self.embed.is_grey(aligned))
 
     def compare_observations(self, a: FaceObservation, b: FaceObservation, *,
                              a_is_document_portrait: bool = False) -> FaceMatchResult:
@@ -190,8 +196,16 @@ class FaceVerifier:
         Args:
             a_is_document_portrait: ``a`` is the portrait cut from an identity document and ``b``
                 a selfie: adds the ``liveness.selfie_is_document_portrait`` check.
+
+        Raises:
+            StageError: dlib could not embed the grey copy of the colour face.
         """
-        distance = a.embedding.distance(b.embedding)
+        in_grey = self.cfg.embedder.grey_match and a.grey != b.grey
+        if in_grey:  # a monochrome portrait against a colour selfie: compare both in grey
+            colour, grey = (b, a) if a.grey else (a, b)
+            distance = self.embed.embed_grey(colour.aligned).distance(grey.embedding)
+        else:
+            distance = a.embedding.distance(b.embedding)
         checks = tuple(_prefixed("a", c) for c in a.quality.checks) + tuple(_prefixed("b", c) for c in b.quality.checks)
         if a_is_document_portrait:
             checks += (identical_portrait_check(a.aligned.chip, b.aligned.chip, self.cfg.liveness),)
@@ -202,6 +216,7 @@ class FaceVerifier:
             probability=self.calibration.probability(distance),
             checks=checks,
             models=self.models.versions,
+            compared_in_grey=in_grey,
         )
 
     def compare(self, img_a: Any, img_b: Any, *, a_is_document_portrait: bool = False) -> FaceMatchResult:

@@ -117,3 +117,60 @@ def test_mirror_averaged_embedding_is_mirror_invariant(verifier, shared_data):
     single = FaceEmbedder(EmbedderConfig(mirror_average=False), verifier.models.recognizer)
     assert averaged(aligned).distance(averaged(mirrored)) < 1e-6
     assert single(aligned).distance(single(mirrored)) > 1e-3  # one pass is not mirror-symmetric
+
+
+def _grey_photo(path) -> np.ndarray:
+    """A colour photo printed in monochrome, as on many identity documents (three equal channels)."""
+    from pipelines.face.image_io import load_rgb
+
+    rgb = load_rgb(path)
+    grey = (rgb.astype(np.float64) @ [0.299, 0.587, 0.114]).round().astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def test_grey_portrait_is_compared_with_the_selfie_in_grey(verifier, shared_data):
+    """A monochrome portrait against a colour selfie: the selfie's grey copy is embedded, both ways round."""
+    from dataclasses import replace
+
+    faces = shared_data / "faces"
+    portrait = verifier.observe(_grey_photo(faces / "B001260_1.jpg"))
+    selfie = verifier.observe(faces / "B001260_2.jpg")
+    assert portrait.grey and not selfie.grey
+    expected = verifier.embed.embed_grey(selfie.aligned).distance(portrait.embedding)
+    assert expected != pytest.approx(portrait.embedding.distance(selfie.embedding), abs=1e-4)
+    for a, b in ((portrait, selfie), (selfie, portrait)):
+        result = verifier.compare_observations(a, b)
+        assert result.compared_in_grey and result.to_json_dict()["compared_in_grey"] is True
+        assert result.distance == pytest.approx(expected, abs=1e-9)
+        assert result.match  # the same person, two sittings
+    colour = verifier.compare_observations(verifier.observe(faces / "B001260_1.jpg"), selfie)
+    assert not colour.compared_in_grey
+    off = FaceVerifier(replace(verifier.cfg, embedder=replace(verifier.cfg.embedder, grey_match=False)),
+                       verifier.models, verifier.calibration)
+    plain = off.compare_observations(portrait, selfie)
+    assert not plain.compared_in_grey
+    assert plain.distance == pytest.approx(portrait.embedding.distance(selfie.embedding), abs=1e-9)
+
+
+def test_evaluation_decides_grey_pairs_like_the_verifier(verifier, shared_data):
+    from pipelines.face import evaluation as ev
+
+    faces = shared_data / "faces"
+    images = {"grey:1": _grey_photo(faces / "B001260_1.jpg"), "real:2": None, "real:3": None}
+    files = {"real:2": faces / "B001260_2.jpg", "real:3": faces / "B001277_1.jpg"}
+
+    def load(key):
+        from pipelines.face.image_io import load_rgb
+
+        return images[key] if images[key] is not None else load_rgb(files[key])
+
+    pairs = ev.PairSet("t", ("grey:1", "grey:1", "real:2"), ("real:2", "real:3", "real:3"),
+                       np.asarray([True, False, False]))
+    emb = ev.embed_keys(verifier, images, load, progress=False, pairs=[pairs])
+    assert emb.grey == {"grey:1": True, "real:2": False, "real:3": False}
+    assert set(emb.grey_vectors) == {"real:2", "real:3"}
+    d, same, _, dropped = emb.pair_distances_kept(pairs)
+    want = [verifier.compare(images["grey:1"], files["real:2"]).distance,
+            verifier.compare(images["grey:1"], files["real:3"]).distance,
+            verifier.compare(files["real:2"], files["real:3"]).distance]
+    assert dropped == 0 and d == pytest.approx(want, abs=1e-9)
