@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         for tone, want in (("grey", True), ("colour", False)):
             sub = _subset(ps, [emb.grey.get(a) is want for a in ps.a])
             if len(sub):
-                print(_row(f"  {name.split(' ')[0]}, {tone} portraits", sub, emb, peer, cal.threshold))
+                print(_row(f"  {ps.kind.split('_')[1]}, {tone} portraits", sub, emb, peer, cal.threshold))
     print("FTA: pairs dropped because neither MTCNN nor the HOG fallback found a face. #FA / #FR: false accepts and "
           "rejects; FApp: distinct impostor person pairs accepted / all. thr@, FRR@: threshold and FRR at FAR 0.1% set "
           "on these pairs themselves (resolution 1/imp; meaningless when imp < 1000).")
