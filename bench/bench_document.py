@@ -186,7 +186,8 @@ def _synth_truth(r: dict) -> dict:
     return truth
 
 
-def bench_synth(limit: int | None, synth_dir: Path) -> None:
+def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("test",),
+                params: Path = REPO / "params.yaml") -> None:
     import numpy as np
 
     from pipelines.document.pipeline import DocumentStages, load_config, verify_document
@@ -199,8 +200,11 @@ def bench_synth(limit: int | None, synth_dir: Path) -> None:
         print(f"\nsynthetic split: {manifest} missing (run `veid synth --n 300 --seed 1 --out {synth_dir}`)")
         return
     records = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-    test = [r for r in records if r["split"] == "test"][:limit]
-    cfg = load_config(REPO / "params.yaml")
+    test = [r for r in records if r["split"] in splits][:limit]
+    if not test:
+        print(f"\nsynthetic split: no documents of split {'/'.join(splits)} in {manifest}")
+        return
+    cfg = load_config(params)
     try:
         from models.registry import load_document_models
 
@@ -246,7 +250,8 @@ def bench_synth(limit: int | None, synth_dir: Path) -> None:
             chars += len(want)
     n = len(test)
     lat_ms = np.array(lat) * 1e3
-    print(f"\nverify_document on the synthetic test split ({n} documents, {synth_dir}; {model_note})")
+    print(f"\nverify_document on the synthetic {'+'.join(splits)} split ({n} documents, {synth_dir}; {model_note}; "
+          f"{params.name})")
     print(f"{'metric':<40} {'value':>10}")
     print(f"{'orientation accuracy':<40} {orient_ok / n:10.3f}")
     for f in Field:
@@ -269,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="mrz,pdf417,synth", help="comma-separated subset of mrz,pdf417,synth")
     parser.add_argument("--limit", type=int, default=None, help="at most this many synthetic test documents")
     parser.add_argument("--synth-dir", default=os.environ.get("VEID_SYNTH_DIR", "/work/synth-sample"))
+    parser.add_argument("--split", default="test",
+                        help="comma-separated synthetic splits to run (tune on train,val; report on test)")
+    parser.add_argument("--params", type=Path, default=REPO / "params.yaml",
+                        help="params file of the pipeline (to compare settings on one split)")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     print(f"cores: {os.cpu_count()}  OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT')}")
@@ -277,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     if "pdf417" in parts:
         bench_pdf417()
     if "synth" in parts:
-        bench_synth(args.limit, Path(args.synth_dir))
+        bench_synth(args.limit, Path(args.synth_dir), tuple(args.split.split(",")), args.params)
     return 0
 
 

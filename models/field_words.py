@@ -78,7 +78,7 @@ def line_groups(bounds: list[Box], idx: list[int]) -> list[list[int]]:
 
 
 def match_field_words(probs: np.ndarray, words: list[Quad], scale: float, threshold: float = 0.5,
-                      min_coverage: float = 0.3) -> dict[Field, FieldMatch]:
+                      min_coverage: float = 0.3, cover: np.ndarray | None = None) -> dict[Field, FieldMatch]:
     """Assign CRAFT word boxes to the fields whose masks cover them (design step 7).
 
     Args:
@@ -87,6 +87,7 @@ def match_field_words(probs: np.ndarray, words: list[Quad], scale: float, thresh
         scale: input pixels per map pixel (``CraftMaps.scale``).
         threshold: probability above which a map pixel belongs to a field.
         min_coverage: least fraction of a word box inside the mask for the word to join the field.
+        cover: :func:`word_coverage` of these words when the caller has it already.
 
     Returns:
         For each field with at least one word: its line's words, merged in reading order
@@ -95,7 +96,8 @@ def match_field_words(probs: np.ndarray, words: list[Quad], scale: float, thresh
     bounds = [q.bounds() for q in words]
     if not bounds:
         return {}
-    cover = word_coverage(probs, bounds, scale, threshold)
+    if cover is None:
+        cover = word_coverage(probs, bounds, scale, threshold)
     best = cover.argmax(axis=1)
     out: dict[Field, FieldMatch] = {}
     for f, c in FIELD_CLASS.items():

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from models.field_words import match_field_words
+from models.field_words import match_field_words, word_coverage
 from pipelines.document.orientation import rotate
 from pipelines.document.tesseract import Tesseract
 from veid.errors import StageError
@@ -62,7 +62,7 @@ class OcrConfig:
         id_number, first_name, last_name, date_of_birth: Tesseract setup per field.
     """
 
-    target_height: int = 40
+    target_height: int = 64
     denoise: str = "median"
     binarize: str = "adaptive"
     adaptive_block: int = 31
@@ -99,6 +99,9 @@ class FieldLayout:
     fields: dict = field(hash=False)  # Field -> FieldBox
     level_angle: float = 0.0
     image: np.ndarray | None = field(default=None, compare=False, repr=False)  # the (levelled) crop
+    #: ``(n_words, n_fields)`` share of each word inside each field's mask (``models.field_words.word_coverage``)
+    coverage: np.ndarray | None = field(default=None, compare=False, repr=False)
+    size: tuple[int, int] = (0, 0)  # (height, width) of the document the boxes are clipped to
 
 
 @dataclass(frozen=True)
@@ -179,28 +182,32 @@ class FieldLocator:
         h, w = image.shape[:2]
         image = _pad_to_aspect(image, self.cfg.canvas_aspect)
         words, probs, scale = self._run(image, (h, w))
-        fields = self._match(words, probs, scale, (h, w))
+        fields, cover = self._match(words, probs, scale, (h, w))
         level = level_angle([p.quad for fb in fields.values() for p in fb.parts])
         if abs(level) > self.cfg.level_threshold_deg:  # orientation adjustment: level the crop, detect again
             ih, iw = image.shape[:2]
             m = cv2.getRotationMatrix2D((iw / 2, ih / 2), level, 1.0)
             image = cv2.warpAffine(image, m, (iw, ih), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
             words, probs, scale = self._run(image, (h, w))
-            fields = self._match(words, probs, scale, (h, w))
+            fields, cover = self._match(words, probs, scale, (h, w))
         else:
             level = 0.0
-        return FieldLayout(tuple(words), fields, level, image)
+        return FieldLayout(tuple(words), fields, level, image, cover, (h, w))
 
-    def _match(self, words: list[TextBox], probs: np.ndarray, scale: float, shape: tuple[int, int]) -> dict:
-        """Assign CRAFT boxes to the field whose mask covers them, merge each field's boxes in reading order."""
+    def _match(self, words: list[TextBox], probs: np.ndarray, scale: float,
+               shape: tuple[int, int]) -> tuple[dict, np.ndarray]:
+        """Assign CRAFT boxes to the field whose mask covers them, merge each field's boxes in reading order;
+        also return the word coverage matrix the assignment used."""
         h, w = shape
-        matches = match_field_words(probs, [tb.quad for tb in words], scale, self.cfg.mask_threshold, self.cfg.min_coverage)
+        cover = word_coverage(probs, [tb.quad.bounds() for tb in words], scale, self.cfg.mask_threshold)
+        matches = match_field_words(probs, [tb.quad for tb in words], scale, self.cfg.mask_threshold,
+                                    self.cfg.min_coverage, cover=cover)
         out = {}
         for f, m in matches.items():
             bh = m.box.height
             box = m.box.expand(self.cfg.extend_x * bh, self.cfg.extend_y * bh).clip(w, h)
             out[f] = FieldBox(f, box, tuple(words[k] for k in m.words), m.coverage)
-        return out
+        return out, cover
 
 
 def preprocess(crop: np.ndarray, cfg: OcrConfig) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 from pipelines.document.barcode import Barcode, BarcodeConfig, BarcodeReader
 from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
 from pipelines.document.image_io import ImageLimits, decode_image
+from pipelines.document.labels import LabelConfig, NameLabels
 from pipelines.document.mrz import MrzReading
 from pipelines.document.mrz_reader import MrzReader, MrzReaderConfig
 from pipelines.document.orientation import FaceOrientation, Orientation, OrientationConfig, rotate
@@ -26,12 +27,14 @@ from pipelines.document.validation import (
 from veid.errors import InputError, StageError
 from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 
-PIPELINE_VERSION = "document-3"  # 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order
+#: 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order; 4: name fields set by their labels
+PIPELINE_VERSION = "document-4"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
     "input": ("document_input", ImageLimits), "orientation": ("document_orientation", OrientationConfig),
     "perspective": ("document_perspective", PerspectiveConfig), "text": ("document_text", TextConfig),
+    "labels": ("document_labels", LabelConfig),
     "ocr": ("document_ocr", OcrConfig), "mrz": ("document_mrz", MrzReaderConfig),
     "barcode": ("document_barcode", BarcodeConfig), "validation": ("document_validation", ValidationConfig),
 }
@@ -45,6 +48,7 @@ class DocumentConfig:
     orientation: OrientationConfig = OrientationConfig()
     perspective: PerspectiveConfig = PerspectiveConfig()
     text: TextConfig = TextConfig()
+    labels: LabelConfig = LabelConfig()
     ocr: OcrConfig = OcrConfig()
     mrz: MrzReaderConfig = MrzReaderConfig()
     barcode: BarcodeConfig = BarcodeConfig()
@@ -77,6 +81,7 @@ class DocumentStages:
     #: runs the field models beside the MRZ reader (two workers: two documents may be read at once)
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="veid-fields"),
                                      repr=False)
+    labels: NameLabels | None = None  # re-assigns the name fields by their printed labels
 
     @classmethod
     def build(cls, cfg: DocumentConfig, models: object | None = None, *, face_detector: object | None = None,
@@ -89,9 +94,10 @@ class DocumentStages:
 
             locator = FieldLocator(cfg.text, models.craft, models.unet, decode_word_boxes)
             versions = tuple(models.versions)
+        labels = NameLabels(cfg.labels, cfg.ocr, (cfg.text.extend_x, cfg.text.extend_y)) if locator else None
         return cls(FaceOrientation(cfg.orientation, face_detector), DocumentWarper(cfg.perspective),
                    MrzReader(cfg.mrz), BarcodeReader(cfg.barcode), locator, FieldReader(cfg.ocr),
-                   FieldValidator(cfg.validation, today), versions)
+                   FieldValidator(cfg.validation, today), versions, labels=labels)
 
 
 @dataclass(frozen=True)
@@ -159,11 +165,14 @@ def _find_barcodes(reader: BarcodeReader, rgb: np.ndarray, warped: WarpedDocumen
     return tuple(found)
 
 
-def _locate(locator: FieldLocator, image: np.ndarray) -> tuple[FieldLayout | None, str | None, float]:
-    """``(layout, error message, milliseconds)`` of the field models on the warped document."""
+def _locate(locator: FieldLocator, labels: NameLabels | None,
+            image: np.ndarray) -> tuple[FieldLayout | None, str | None, float]:
+    """``(layout, error message, milliseconds)`` of the field models, then the name labels, on the warped document."""
     t0 = time.perf_counter()
     try:
         layout, error = locator(image), None
+        if labels is not None:
+            layout = labels(layout)
     except StageError as exc:
         layout, error = None, str(exc)
     return layout, error, (time.perf_counter() - t0) * 1e3
@@ -260,7 +269,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     # CRAFT + UNET need only the warped document: they run in another thread while Tesseract reads the MRZ
     layout_job = None
     if stages.locator is not None and (orient.face_found or mrz_first is not None) and warped is not None:
-        layout_job = stages.pool.submit(_locate, stages.locator, warped.image)
+        layout_job = stages.pool.submit(_locate, stages.locator, stages.labels, warped.image)
 
     t0 = time.perf_counter()
     det = stages.mrz(warped.image) if orient.face_found and warped is not None else mrz_first

@@ -1,0 +1,130 @@
+"""Name fields by their printed labels: the lexicon, the label geometry, and the re-assignment on a rendered card.
+
+The rendered card is drawn here with DejaVu Sans (installed by ``make install``) and read by the real
+Tesseract; the UNET is replaced by a coverage matrix that swaps the two names, as the trained one often does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipelines.document.fields import FieldBox, FieldLayout, TextBox
+from pipelines.document.labels import LabelConfig, NameLabels, classify_label, label_box, label_strip
+from veid.types import FIELD_CLASS, Box, Field, Quad
+
+LAST, FIRST = Field.LAST_NAME, Field.FIRST_NAME
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Surname", LAST), ("SURNAME / NOM", LAST), ("1. Nazwisko / Surname", LAST), ("Name", LAST),
+    ("Apellidos", LAST), ("Cognome", LAST), ("LN", LAST), ("LAST NAME", LAST), ("1", LAST),
+    ("Given names", FIRST), ("Prénoms / Given names", FIRST), ("2. Vornamen", FIRST), ("Nome", FIRST),
+    ("Nombre", FIRST), ("Förnamn", FIRST), ("FN", FIRST), ("FIRST NAME", FIRST), ("2", FIRST),
+    # what Tesseract makes of small label print: a slash read as } | I or Í, letters confused
+    ("Prénoms} Given names", FIRST), ("Nom Í Surname", LAST), ("Etornamn 1Sumame", LAST), ("VOONNÄMEN", FIRST),
+    ("NOME / GIVEN NAMES", FIRST), ("RANE I SURNAME", LAST), ("NOM? EFTERNAMN", LAST),
+])
+def test_labels_of_both_names_in_every_supported_language(text, expected):
+    assert classify_label(text) is expected
+
+
+@pytest.mark.parametrize("text", [
+    "Date of birth", "Nationality", "Pass-Nr.", "3 DOB", "4d DLN", "29-10-1971", "REPUBLIK ÖSTERREICH", "POL",
+    "", "Surname / Given names",  # both names at once: ambiguous, the UNET's choice stands
+    "Nomx", "NAM",  # short captions must match exactly ("NOM" is the surname, "NOME" the given names)
+])
+def test_other_labels_and_ambiguous_ones_name_no_field(text):
+    assert classify_label(text) is None
+
+
+def test_label_box_is_the_left_aligned_line_just_above():
+    value = Box(100, 200, 300, 230)  # 30 px high
+    words = [Box(100, 180, 160, 195), Box(166, 180, 200, 195),  # "Given names" right above, left-aligned
+             Box(400, 180, 470, 195),  # the next column's label: not this value's
+             Box(100, 120, 180, 135),  # a line further up (beyond max_gap)
+             Box(100, 240, 200, 270)]  # the line below
+    assert label_box(words, value).to_list() == [100.0, 180.0, 200.0, 195.0]
+    assert label_box(words[2:], value) is None
+    strip = label_strip(value, 0.75)
+    assert strip.y1 == value.y0 and strip.y0 == pytest.approx(200 - 22.5) and strip.x1 >= value.x0 + 8 * 30
+
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def _card(rows: list[tuple[str, str]]) -> tuple[np.ndarray, list[Box], list[int]]:
+    """A white card with ``(label, value)`` rows; word boxes of labels and values, and which boxes are values."""
+    img = Image.new("RGB", (900, 110 * len(rows) + 40), "white")
+    draw = ImageDraw.Draw(img)
+    small, big = ImageFont.truetype(str(FONT), 22), ImageFont.truetype(str(FONT), 40)
+    boxes, values, y = [], [], 20
+    for label, value in rows:
+        for text, font, dy in ((label, small, 0), (value, big, 30)):
+            x = 40
+            for word in text.split():
+                x0, y0, x1, y1 = draw.textbbox((x, y + dy), word, font=font)
+                draw.text((x, y + dy), word, font=font, fill="black")
+                if font is big:
+                    values.append(len(boxes))
+                boxes.append(Box(x0, y0, x1, y1))
+                x = x1 + font.size // 3
+        y += 110
+    return np.asarray(img), boxes, values
+
+
+def _layout(image: np.ndarray, boxes: list[Box], painted: dict[Field, list[int]]) -> FieldLayout:
+    """A layout whose coverage matrix paints the words ``painted[field]`` with that field's mask."""
+    h, w = image.shape[:2]
+    words = tuple(TextBox(Quad.from_array([[b.x0, b.y0], [b.x1, b.y0], [b.x1, b.y1], [b.x0, b.y1]]),
+                          (b.center[0] / w, b.center[1] / h)) for b in boxes)
+    cover = np.zeros((len(boxes), 4))
+    fields = {}
+    for f, idx in painted.items():
+        cover[idx, FIELD_CLASS[f] - 1] = 0.9
+        box = boxes[idx[0]]
+        for k in idx[1:]:
+            box = box.union(boxes[k])
+        fields[f] = FieldBox(f, box, tuple(words[k] for k in idx), 0.9)
+    return FieldLayout(words, fields, 0.0, image, cover, (h, w))
+
+
+def _text_of(layout: FieldLayout, f: Field, boxes: list[Box]) -> list[int]:
+    return sorted(boxes.index(p.quad.bounds()) for p in layout.fields[f].parts)
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_swapped_names_are_put_right_by_their_labels():
+    image, boxes, values = _card([("Surname / Nom", "DUPONT"), ("Prénoms / Given names", "ANNE MARIE"),
+                                  ("Date of birth", "12.03.1985")])
+    surname, given, dob = [values[0]], values[1:3], [values[3]]
+    # the UNET swapped the names, and missed "ANNE" (only "MARIE" painted)
+    layout = _layout(image, boxes, {FIRST: surname, LAST: [given[1]], Field.DATE_OF_BIRTH: dob})
+    out = NameLabels(LabelConfig())(layout)
+    assert _text_of(out, LAST, boxes) == surname
+    assert _text_of(out, FIRST, boxes) == given  # the whole line: "ANNE" joined its neighbour
+    assert _text_of(out, Field.DATE_OF_BIRTH, boxes) == dob  # other fields untouched
+    assert out.fields[FIRST].box.x0 < boxes[given[0]].x0  # extended like the locator's boxes
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_a_name_line_carrying_the_other_names_label_is_dropped_not_kept():
+    image, boxes, values = _card([("Surname", "DUPONT"), ("Place of birth", "LYON")])
+    # the UNET took the surname line for the given names and painted no surname
+    layout = _layout(image, boxes, {FIRST: [values[0]]})
+    out = NameLabels(LabelConfig())(layout)
+    assert _text_of(out, LAST, boxes) == [values[0]]
+    assert FIRST not in out.fields
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_unlabelled_or_disabled_leaves_the_layout_as_the_unet_made_it():
+    image, boxes, values = _card([("", "DUPONT"), ("Place of birth", "ANNE")])
+    layout = _layout(image, boxes, {LAST: [values[0]], FIRST: [values[1]]})
+    assert NameLabels(LabelConfig())(layout) is layout  # no name label read: nothing changes
+    image, boxes, values = _card([("Given names", "DUPONT")])
+    layout = _layout(image, boxes, {LAST: [values[0]]})
+    assert NameLabels(LabelConfig(enabled=False))(layout) is layout
