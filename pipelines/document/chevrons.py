@@ -130,6 +130,13 @@ def count_chevrons(crop: np.ndarray) -> int:
     return 0 if grid is None else len(grid.components)
 
 
+def line_width(crop: np.ndarray, widths: tuple[int, ...] = (44, 36)) -> int | None:
+    """How many character cells a grey line crop holds, of ``widths``, as the pitch between its filler
+    chevrons says; ``None`` when it shows too few chevrons to measure."""
+    grid = find_grid(_ink(crop), widths)
+    return None if grid is None or len(grid.components) < 2 else len(grid.chevrons)
+
+
 @dataclass(frozen=True)
 class CleanLine:
     """A line crop with its chevrons erased (binary, text black on white) and its cell grid."""

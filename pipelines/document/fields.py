@@ -10,7 +10,7 @@ import numpy as np
 from models.field_words import match_field_words, word_coverage
 from pipelines.document.orientation import rotate
 from pipelines.document.tesseract import Tesseract
-from veid.errors import StageError
+from veid.errors import ConfigError, StageError
 from veid.types import Box, Field, Quad
 
 
@@ -50,27 +50,50 @@ class FieldOcrConfig:
 
 
 @dataclass(frozen=True)
+class Preprocess:
+    """One way of preparing a crop for Tesseract: scaled to ``target_height`` pixels, denoised, binarized.
+
+    Attributes:
+        target_height: height, pixels, the crop (text and its margins) is scaled to.
+        denoise: ``none``, ``median`` or ``nlmeans`` filtering before binarization.
+        binarize: ``none`` (grey), ``otsu`` or ``adaptive``.
+        adaptive_block: neighbourhood, pixels (odd), of adaptive thresholding.
+        adaptive_c: constant subtracted from the adaptive mean.
+    """
+
+    target_height: int = 64
+    denoise: str = "none"
+    binarize: str = "adaptive"
+    adaptive_block: int = 51
+    adaptive_c: int = 12
+
+
+#: The field readings: Tesseract reads each crop under each, and the reading it is most confident
+#: about is kept. On the 657 field crops of the sample's train and val documents, the best single
+#: preparation read 358 exactly, these three together 385.
+DEFAULT_READINGS = (Preprocess(52, "none", "adaptive", 51), Preprocess(64, "none", "none"),
+                    Preprocess(64, "median", "otsu"))
+
+
+@dataclass(frozen=True)
 class OcrConfig:
     """OCR preprocessing and per-field engines (``params.yaml`` section ``document_ocr``).
 
     Attributes:
-        target_height: text height, pixels, crops are scaled to.
-        denoise: ``none``, ``median`` or ``nlmeans`` filtering before binarization.
-        binarize: ``none``, ``otsu`` or ``adaptive``.
-        adaptive_block: neighbourhood, pixels (odd), of adaptive thresholding.
-        adaptive_c: constant subtracted from the adaptive mean.
+        readings: preparations each crop is read under (see :class:`Preprocess`); the non-empty text
+            Tesseract is most confident about wins.
         id_number, first_name, last_name, date_of_birth: Tesseract setup per field.
     """
 
-    target_height: int = 64
-    denoise: str = "median"
-    binarize: str = "adaptive"
-    adaptive_block: int = 31
-    adaptive_c: int = 12
+    readings: tuple[Preprocess, ...] = DEFAULT_READINGS
     id_number: FieldOcrConfig = FieldOcrConfig(7, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-    first_name: FieldOcrConfig = FieldOcrConfig(7, "")
-    last_name: FieldOcrConfig = FieldOcrConfig(7, "")
+    first_name: FieldOcrConfig = FieldOcrConfig(7, "", "Latin")
+    last_name: FieldOcrConfig = FieldOcrConfig(7, "", "Latin")
     date_of_birth: FieldOcrConfig = FieldOcrConfig(7, "0123456789./-ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+    def __post_init__(self) -> None:
+        if not self.readings:
+            raise ConfigError("document_ocr.readings: at least one reading is needed")
 
 
 @dataclass(frozen=True)
@@ -210,7 +233,7 @@ class FieldLocator:
         return out, cover
 
 
-def preprocess(crop: np.ndarray, cfg: OcrConfig) -> np.ndarray:
+def preprocess(crop: np.ndarray, cfg: Preprocess) -> np.ndarray:
     """Grey, rescaled to ``target_height``, denoised and binarized as configured (dark text on white)."""
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
     s = cfg.target_height / max(gray.shape[0], 1)
@@ -235,6 +258,16 @@ class FieldReader:
         setups = {f: getattr(self.cfg, f.value) for f in Field}
         self._engines = {f: Tesseract(psm=s.psm, whitelist=s.whitelist, lang=s.lang) for f, s in setups.items()}
 
+    def read(self, f: Field, crop: np.ndarray) -> tuple[str, float]:
+        """``(text, confidence)`` of one field crop: the most confident non-empty reading (``("", 0.0)``: none)."""
+        best = ("", 0.0)
+        for prep in self.cfg.readings:
+            res = self._engines[f].read(preprocess(crop, prep))
+            text = " ".join(res.text.split())
+            if text and (not best[0] or res.confidence > best[1]):
+                best = (text, res.confidence)
+        return best
+
     def __call__(self, image: np.ndarray, layout: FieldLayout) -> dict:
         out = {}
         for f, fb in layout.fields.items():
@@ -242,8 +275,7 @@ class FieldReader:
             crop = image[int(b.y0):int(np.ceil(b.y1)), int(b.x0):int(np.ceil(b.x1))]
             if crop.size == 0:
                 continue
-            res = self._engines[f].read(preprocess(crop, self.cfg))
-            text = " ".join(res.text.split())
+            text, confidence = self.read(f, crop)
             if text:
-                out[f] = FieldText(f, text, res.confidence, b)
+                out[f] = FieldText(f, text, confidence, b)
         return out

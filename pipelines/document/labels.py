@@ -16,13 +16,10 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from typing import Literal
-
-import cv2
 import numpy as np
 
 from models.field_words import line_groups
-from pipelines.document.fields import FieldBox, FieldLayout, OcrConfig, preprocess
+from pipelines.document.fields import FieldBox, FieldLayout, Preprocess, preprocess
 from pipelines.document.tesseract import Tesseract
 from veid.types import FIELD_CLASS, Box, Field
 
@@ -42,13 +39,10 @@ NAME_FIELDS = (Field.FIRST_NAME, Field.LAST_NAME)
 
 
 @dataclass(frozen=True)
-class LabelReading:
-    """One way of reading a label crop: grey scaled to ``height`` pixels of text, binarized or not, one
-    traineddata. Small, thin label print reads differently under each; the first reading whose text
-    names a field decides."""
+class LabelReading(Preprocess):
+    """One way of reading a label crop: a :class:`Preprocess` and a traineddata. Small, thin label print
+    reads differently under each; the first reading whose text names a field decides."""
 
-    binarize: Literal["none", "otsu", "adaptive"] = "none"
-    height: int = 48
     lang: str = "eng"
 
 
@@ -73,8 +67,8 @@ class LabelConfig:
     max_gap: float = 1.2
     min_coverage: float = 0.3
     strip_height: float = 0.75
-    readings: tuple[LabelReading, ...] = (LabelReading("none", 48, "eng"), LabelReading("otsu", 32, "eng"),
-                                          LabelReading("adaptive", 40, "Latin"))
+    readings: tuple[LabelReading, ...] = (LabelReading(48, "none", "none"), LabelReading(32, "none", "otsu"),
+                                          LabelReading(40, "median", "adaptive", 31, lang="Latin"))
 
 
 def _tokens(text: str) -> list[str]:
@@ -158,32 +152,17 @@ def label_strip(value: Box, strip_height: float = 0.75) -> Box:
     return Box(value.x0 - 0.2 * h, value.y0 - strip_height * h, value.x0 + max(value.width, 8 * h), value.y0)
 
 
-def _prepare(crop: np.ndarray, reading: LabelReading, ocr: OcrConfig) -> np.ndarray:
-    """A label crop as Tesseract gets it under ``reading``."""
-    if reading.binarize == "adaptive":
-        return preprocess(crop, replace(ocr, target_height=reading.height, binarize="adaptive"))
-    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
-    s = reading.height / max(grey.shape[0], 1)
-    grey = cv2.resize(grey, (max(1, round(grey.shape[1] * s)), reading.height), interpolation=cv2.INTER_CUBIC)
-    if reading.binarize == "otsu":
-        _, grey = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-        return cv2.copyMakeBorder(grey, 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255)
-    return cv2.copyMakeBorder(grey, 10, 10, 10, 10, cv2.BORDER_REPLICATE)
-
-
 class NameLabels:
     """``FieldLayout -> FieldLayout`` with the first/last-name fields set by their printed labels.
 
     Args:
         cfg: tunables.
-        ocr: preprocessing settings shared with the field reader (adaptive binarization).
         extend: ``(extend_x, extend_y)`` of a re-assigned line's box, as fractions of its height, as the
             locator extends its field boxes.
     """
 
-    def __init__(self, cfg: LabelConfig | None = None, ocr: OcrConfig | None = None,
-                 extend: tuple[float, float] = (0.35, 0.2)) -> None:
-        self.cfg, self.ocr, self.extend = cfg or LabelConfig(), ocr or OcrConfig(), extend
+    def __init__(self, cfg: LabelConfig | None = None, extend: tuple[float, float] = (0.35, 0.2)) -> None:
+        self.cfg, self.extend = cfg or LabelConfig(), extend
         self._engines = {lang: Tesseract(psm=7, lang=lang) for lang in {r.lang for r in self.cfg.readings}}
 
     def classify(self, image: np.ndarray, box: Box) -> Field | None:
@@ -194,7 +173,7 @@ class NameLabels:
         if crop.shape[0] < 4 or crop.shape[1] < 4:
             return None
         for reading in self.cfg.readings:
-            text = self._engines[reading.lang].read(_prepare(crop, reading, self.ocr)).text
+            text = self._engines[reading.lang].read(preprocess(crop, reading)).text
             f = classify_label(text, self.cfg.min_similarity)
             if f is not None:
                 return f

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipelines.document.chevrons import ChevronLineReader, count_chevrons
+from pipelines.document.chevrons import ChevronLineReader, count_chevrons, line_width
 from pipelines.document.mrz import MrzLayout, MrzReading, combine, fit_length, guess_layout, repair
 from pipelines.document.tesseract import MRZ_WHITELIST, Tesseract
 
@@ -37,6 +37,8 @@ class MrzReaderConfig:
         max_calls: most Tesseract calls per image (bounds the worst-case time).
         workers: Tesseract processes run at once.
         try_rotations: also search the image rotated by 90/180/270 degrees when nothing valid is found.
+        prefer_td3: a two-line reading valid as TD2 that is also valid as TD3 is reported as TD3 (see
+            :meth:`MrzReader._prefer_td3`).
     """
 
     work_size: int = 1000
@@ -52,6 +54,7 @@ class MrzReaderConfig:
     extra_reads: bool = True
     min_chevrons: int = 2
     workers: int = 2
+    prefer_td3: bool = True
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,7 @@ class MrzReader:
         best = repair(raw, layout, max_subs=self.cfg.max_subs) if layout else None
         calls = 1
         if best is not None and best.valid:
-            return self._names_again(best, crops), calls + 1
+            return self._prefer_td3(self._names_again(best, crops), crops), calls + 1
         options: list[list[str]] = [[raw[i]] if len(raw) == len(group) else [] for i in range(len(group))]
         # stage 2: chevron-aware reads of all lines in one call, the character count from the pitch
         widths = (30,) if len(group) == 3 else (44, 36)
@@ -295,7 +298,7 @@ class MrzReader:
             layout = {30: MrzLayout.TD1, 36: MrzLayout.TD2, 44: MrzLayout.TD3}[n_found]
         best, done = self._decide(options, layout, best)
         if done:
-            return best, calls
+            return self._prefer_td3(best, crops), calls
         if not self.cfg.extra_reads:
             return best, calls
         # stage 3: lines with check digits again, under binarization variants and cut in halves
@@ -326,7 +329,30 @@ class MrzReader:
             calls += 2
             options[i].append(left + right)
         best, _ = self._decide(options, layout, best)
-        return best, calls
+        return self._prefer_td3(best, crops), calls
+
+    def _prefer_td3(self, reading: MrzReading | None, crops: list[np.ndarray]) -> MrzReading | None:
+        """A valid TD2 reading re-read as TD3 when it is valid as TD3 too; else unchanged.
+
+        Line 2 of a TD3 holds the fields of a TD2's line 2 at the same positions, and with the optional
+        data empty (fillers count 0) the composite check digit comes out the same: a TD3 whose filler
+        runs OCR shortened verifies as a TD2, and its names line is then cut to 36 cells, losing letters
+        (``KAYA`` read ``AA``). The pitch between the filler chevrons tells the two apart (a TD3 line
+        holds 44 cells, a TD2 line 36, at one character size): a reading valid under both layouts whose
+        chevrons say 44 cells on a line, and 36 on none, is a TD3, and its names line is read again at
+        44 cells. On the sample's 97 passports 22 had been read as TD2, 1 still is; PassportEye's real
+        TD2 specimen measures 36 cells on both lines and stays a TD2.
+        """
+        if (not self.cfg.prefer_td3 or reading is None or not reading.valid or reading.layout is not MrzLayout.TD2
+                or len(crops) != 2):
+            return reading
+        widths = [line_width(c, (44, 36)) for c in crops]
+        if 44 not in widths or 36 in widths:  # the chevrons' pitch must say 44 cells, and nothing 36
+            return reading
+        td3 = repair(list(reading.lines), MrzLayout.TD3, max_subs=0)
+        if td3 is None or not td3.valid:
+            return reading
+        return self._names_again(td3, crops)
 
     def _names_again(self, reading: MrzReading, crops: list[np.ndarray]) -> MrzReading:
         """Re-read the names line chevron-aware and keep its name field when it is the better read.

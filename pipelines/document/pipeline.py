@@ -94,7 +94,7 @@ class DocumentStages:
 
             locator = FieldLocator(cfg.text, models.craft, models.unet, decode_word_boxes)
             versions = tuple(models.versions)
-        labels = NameLabels(cfg.labels, cfg.ocr, (cfg.text.extend_x, cfg.text.extend_y)) if locator else None
+        labels = NameLabels(cfg.labels, (cfg.text.extend_x, cfg.text.extend_y)) if locator else None
         return cls(FaceOrientation(cfg.orientation, face_detector), DocumentWarper(cfg.perspective),
                    MrzReader(cfg.mrz), BarcodeReader(cfg.barcode), locator, FieldReader(cfg.ocr),
                    FieldValidator(cfg.validation, today), versions, labels=labels)
@@ -183,6 +183,8 @@ def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
     for f, ft in ocr.items():
         if f is Field.DATE_OF_BIRTH:
             d = parse_date(ft.text, us_order=family is DocumentFamily.DRIVER_LICENSE_AAMVA)
+            if d is None and family is None:  # "10/19/1969" reads month-first only: no order is guessed
+                d = parse_date(ft.text, us_order=True)
             if d is not None:
                 out[f] = d.isoformat()
         elif f is Field.ID_NUMBER:

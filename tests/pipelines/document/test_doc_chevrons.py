@@ -34,3 +34,24 @@ def test_chevrons_are_found_under_a_strong_light_gradient():
     gradient = np.linspace(0.35, 1.0, flat.shape[1])[None, :]
     shaded = (flat.astype(np.float32) * gradient).astype(np.uint8)  # left end in deep shadow
     assert count_chevrons(shaded) >= 18
+
+
+def _mrz_like_line(n_cells: int, n_fillers: int, pitch: int = 30) -> np.ndarray:
+    """``n_cells`` monospaced cells: bars for characters, then ``n_fillers`` chevrons at the end of the line."""
+    img = np.full((60, pitch * n_cells + 60), 235, np.uint8)
+    for i in range(n_cells):
+        x = 30 + pitch * i
+        if i < n_cells - n_fillers:
+            cv2.rectangle(img, (x + 8, 14), (x + 16, 46), 20, -1)
+        else:
+            cv2.line(img, (x + 22, 14), (x + 4, 30), 20, 4)
+            cv2.line(img, (x + 4, 30), (x + 22, 46), 20, 4)
+    return img
+
+
+def test_line_width_from_the_chevron_pitch_tells_td3_from_td2():
+    from pipelines.document.chevrons import line_width
+
+    assert line_width(_mrz_like_line(44, 16)) == 44
+    assert line_width(_mrz_like_line(36, 8)) == 36
+    assert line_width(_mrz_like_line(36, 0)) is None  # no chevrons: nothing to measure

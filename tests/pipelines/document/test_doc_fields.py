@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from models.craft import CraftMaps
-from pipelines.document.fields import FieldLocator, FieldReader, OcrConfig, TextConfig, preprocess
+from pipelines.document.fields import FieldLocator, FieldReader, OcrConfig, Preprocess, TextConfig, preprocess
 from veid.types import FIELD_CLASS, Field, Quad
 
 
@@ -60,7 +60,7 @@ def test_boxes_matched_to_masks_merged_in_reading_order_and_extended():
 def test_preprocess_scales_and_binarizes():
     crop = np.full((20, 100, 3), 200, np.uint8)
     crop[5:15, 10:90] = 30
-    out = preprocess(crop, OcrConfig(target_height=40, binarize="otsu", denoise="none"))
+    out = preprocess(crop, Preprocess(target_height=40, binarize="otsu", denoise="none"))
     assert out.shape == (40 + 16, 200 + 16)
     assert set(np.unique(out)) <= {0, 255}
 

@@ -123,3 +123,19 @@ def test_check_digits_cannot_tell_g_from_6():
     from pipelines.document.icao import check_digit
 
     assert check_digit("ZG2703762") == check_digit("Z62703762")  # 16 and 6 differ by 10
+
+
+def test_a_td3_whose_fillers_ocr_shortened_is_read_as_td3_not_td2():
+    from pipelines.document.mrz_reader import MrzReader
+    from tests.pipelines.document.test_doc_chevrons import _mrz_like_line
+
+    # a TD3 with an empty personal number, filler runs cut short by OCR: it verifies as a TD2 too
+    short = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "L898902C36UTO7408122F1204159<<<<<<<8")
+    td2 = parse_lines(short)
+    assert td2.layout is MrzLayout.TD2 and td2.valid
+    reader = MrzReader()
+    td3_crops = [_mrz_like_line(44, 16), _mrz_like_line(44, 16)]
+    out = reader._prefer_td3(td2, td3_crops)
+    assert out.layout is MrzLayout.TD3 and out.valid and out.fields.document_number == "L898902C3"
+    # the chevrons of a real TD2 are 36 cells apart: it stays a TD2
+    assert reader._prefer_td3(td2, [_mrz_like_line(36, 8), _mrz_like_line(36, 8)]) is td2

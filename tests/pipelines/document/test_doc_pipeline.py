@@ -73,3 +73,20 @@ def test_cli_bad_input_is_a_clear_error(tmp_path):
     out = CliRunner().invoke(cli, ["document", str(bad), "--no-models"])
     assert out.exit_code != 0
     assert "not a decodable image" in str(out.exception) or "not a decodable image" in out.output
+
+
+@pytest.mark.parametrize("family, printed, expected", [
+    (None, "10/19/1969", "1969-10-19"),  # month-first is the only valid reading: taken, nothing guessed
+    (None, "19/10/1969", "1969-10-19"),
+    ("driver_license_aamva", "10/19/1969", "1969-10-19"),
+    ("passport_td3", "10/19/1969", None),  # a day-first document with an impossible date: a misread
+    ("passport_td3", "19.10.1969", "1969-10-19"),
+])
+def test_printed_date_of_birth_order(family, printed, expected):
+    from pipelines.document.fields import FieldText
+    from pipelines.document.pipeline import _normalize_ocr
+    from veid.types import Box, DocumentFamily
+
+    ocr = {Field.DATE_OF_BIRTH: FieldText(Field.DATE_OF_BIRTH, printed, 0.9, Box(0, 0, 10, 10))}
+    out = _normalize_ocr(ocr, DocumentFamily(family) if family else None)
+    assert out.get(Field.DATE_OF_BIRTH) == expected
