@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -82,10 +83,12 @@ class OcrConfig:
     Attributes:
         readings: preparations each crop is read under (see :class:`Preprocess`); the non-empty text
             Tesseract is most confident about wins.
+        workers: Tesseract calls run at once (threads; each keeps its own loaded engines).
         id_number, first_name, last_name, date_of_birth: Tesseract setup per field.
     """
 
     readings: tuple[Preprocess, ...] = DEFAULT_READINGS
+    workers: int = 2
     id_number: FieldOcrConfig = FieldOcrConfig(7, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
     first_name: FieldOcrConfig = FieldOcrConfig(7, "", "Latin")
     last_name: FieldOcrConfig = FieldOcrConfig(7, "", "Latin")
@@ -257,25 +260,24 @@ class FieldReader:
         self.cfg = cfg or OcrConfig()
         setups = {f: getattr(self.cfg, f.value) for f in Field}
         self._engines = {f: Tesseract(psm=s.psm, whitelist=s.whitelist, lang=s.lang) for f, s in setups.items()}
+        self._pool = ThreadPoolExecutor(max(1, self.cfg.workers), thread_name_prefix="veid-ocr")
 
-    def read(self, f: Field, crop: np.ndarray) -> tuple[str, float]:
-        """``(text, confidence)`` of one field crop: the most confident non-empty reading (``("", 0.0)``: none)."""
-        best = ("", 0.0)
-        for prep in self.cfg.readings:
-            res = self._engines[f].read(preprocess(crop, prep))
-            text = " ".join(res.text.split())
-            if text and (not best[0] or res.confidence > best[1]):
-                best = (text, res.confidence)
-        return best
+    def _read_one(self, f: Field, crop: np.ndarray, prep: Preprocess) -> tuple[str, float]:
+        res = self._engines[f].read(preprocess(crop, prep))
+        return " ".join(res.text.split()), res.confidence
 
     def __call__(self, image: np.ndarray, layout: FieldLayout) -> dict:
-        out = {}
+        """Every field's crop read under every preparation (``workers`` calls at once); per field, the most
+        confident non-empty text."""
+        jobs = []
         for f, fb in layout.fields.items():
             b = fb.box
             crop = image[int(b.y0):int(np.ceil(b.y1)), int(b.x0):int(np.ceil(b.x1))]
-            if crop.size == 0:
-                continue
-            text, confidence = self.read(f, crop)
-            if text:
+            if crop.size:
+                jobs += [(f, b, self._pool.submit(self._read_one, f, crop, prep)) for prep in self.cfg.readings]
+        out: dict = {}
+        for f, b, job in jobs:  # in submission order: ties go to the earlier preparation
+            text, confidence = job.result()
+            if text and (f not in out or confidence > out[f].confidence):
                 out[f] = FieldText(f, text, confidence, b)
         return out
