@@ -84,11 +84,14 @@ class OcrConfig:
         readings: preparations each crop is read under (see :class:`Preprocess`); the non-empty text
             Tesseract is most confident about wins.
         workers: Tesseract calls run at once (threads; each keeps its own loaded engines).
+        mrz_name_lines: most text lines read to find the printed spelling of a name the MRZ gave
+            (``pipelines.document.printed_names``; 0: off).
         id_number, first_name, last_name, date_of_birth: Tesseract setup per field.
     """
 
     readings: tuple[Preprocess, ...] = DEFAULT_READINGS
     workers: int = 2
+    mrz_name_lines: int = 8
     id_number: FieldOcrConfig = FieldOcrConfig(7, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
     first_name: FieldOcrConfig = FieldOcrConfig(7, "", "Latin")
     last_name: FieldOcrConfig = FieldOcrConfig(7, "", "Latin")
@@ -266,9 +269,9 @@ class FieldReader:
         res = self._engines[f].read(preprocess(crop, prep))
         return " ".join(res.text.split()), res.confidence
 
-    def __call__(self, image: np.ndarray, layout: FieldLayout) -> dict:
-        """Every field's crop read under every preparation (``workers`` calls at once); per field, the most
-        confident non-empty text."""
+    def all_readings(self, image: np.ndarray, layout: FieldLayout) -> dict:
+        """``{Field: [FieldText, ...]}``: every field's crop read under every preparation (``workers`` calls at
+        once), the non-empty readings in the order of the preparations."""
         jobs = []
         for f, fb in layout.fields.items():
             b = fb.box
@@ -276,8 +279,12 @@ class FieldReader:
             if crop.size:
                 jobs += [(f, b, self._pool.submit(self._read_one, f, crop, prep)) for prep in self.cfg.readings]
         out: dict = {}
-        for f, b, job in jobs:  # in submission order: ties go to the earlier preparation
+        for f, b, job in jobs:
             text, confidence = job.result()
-            if text and (f not in out or confidence > out[f].confidence):
-                out[f] = FieldText(f, text, confidence, b)
+            if text:
+                out.setdefault(f, []).append(FieldText(f, text, confidence, b))
         return out
+
+    def __call__(self, image: np.ndarray, layout: FieldLayout) -> dict:
+        """Per field, the most confident non-empty reading (ties: the earlier preparation)."""
+        return {f: max(texts, key=lambda t: t.confidence) for f, texts in self.all_readings(image, layout).items()}

@@ -17,6 +17,7 @@ from pipelines.document.image_io import ImageLimits, decode_image
 from pipelines.document.labels import LabelConfig, NameLabels
 from pipelines.document.mrz import MrzReading
 from pipelines.document.mrz_reader import MrzReader, MrzReaderConfig
+from pipelines.document.printed_names import NAME_FIELDS, find_printed_name
 from pipelines.document.orientation import FaceOrientation, Orientation, OrientationConfig, rotate
 from pipelines.document.perspective import DocumentWarper, PerspectiveConfig, WarpedDocument
 from pipelines.document.resolve import FieldResult, resolve_fields
@@ -194,6 +195,23 @@ def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
     return {k: v for k, v in out.items() if v}
 
 
+def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: FieldReader,
+                   cfg: DocumentConfig) -> dict:
+    """Names the valid MRZ gave, replaced by their printed spelling where a text line reads as them."""
+    held = {id(p) for f, fb in layout.fields.items() if f not in NAME_FIELDS for p in fb.parts}
+    exclude = {k for k, w in enumerate(layout.words) if id(w) in held}
+    out = dict(fields)
+    for f in NAME_FIELDS:
+        r = fields.get(f)
+        if r is None or r.source != "mrz" or f not in mrz_vals:
+            continue
+        found = find_printed_name(f, mrz_vals[f], layout, reader, exclude, cfg.ocr.mrz_name_lines,
+                                  (cfg.text.extend_x, cfg.text.extend_y))
+        if found is not None:
+            out[f] = FieldResult(found.text, "ocr", found.confidence, found.box)
+    return out
+
+
 def _portrait(rgb: np.ndarray, upright: np.ndarray, orient: Orientation, work_side: int) -> tuple[np.ndarray, Box]:
     """The portrait of the upright photo (full resolution) around the face orientation found, padded by 30 %."""
     hit = next(h for h in orient.hits if h.angle == orient.angle)
@@ -289,6 +307,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     family = _family(mrz, barcodes, warped.is_card if warped is not None else None)
 
     ocr: dict = {}
+    layout: FieldLayout | None = None
     model_checks: list[CheckResult] = []
     if layout_job is not None:
         layout, error, t["text_detection"] = layout_job.result()
@@ -328,10 +347,16 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     fields = resolve_fields(ocr, ocr_values, mrz, mrz_vals, bar_vals, disagree,
                             min_name_confidence=cfg.validation.min_name_confidence,
                             name_similarity=cfg.validation.name_similarity)
+    t["validation"] = (time.perf_counter() - t0) * 1e3
+    if layout is not None and mrz is not None and mrz.valid and cfg.ocr.mrz_name_lines > 0:
+        t0 = time.perf_counter()
+        fields = _printed_names(fields, mrz_vals, layout, stages.reader, cfg)
+        t["printed_names"] = (time.perf_counter() - t0) * 1e3
+    t0 = time.perf_counter()
     checks += stages.validator({f: r.value for f, r in fields.items()}, family)
     if not fields:
         checks.append(CheckResult("document.fields_read", False, 0.0, "no key field could be read"))
-    t["validation"] = (time.perf_counter() - t0) * 1e3
+    t["validation"] += (time.perf_counter() - t0) * 1e3
 
     return DocumentResult(family, fields, tuple(checks), mrz, barcodes, orient, warped, portrait, pbox, ocr, t,
                           stages.versions)

@@ -1,0 +1,34 @@
+"""The printed spelling of a name the MRZ gave: rendered lines read by the real Tesseract (synthetic identities)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.document.fields import FieldReader, OcrConfig
+from pipelines.document.printed_names import find_printed_name
+from tests.pipelines.document.test_doc_labels import FONT, _card, _layout
+from veid.types import Field
+
+pytestmark = pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return FieldReader(OcrConfig())
+
+
+def test_the_line_that_transliterates_to_the_mrz_name_gives_its_diacritics(reader):
+    image, boxes, values = _card([("Sex", "M"), ("Vornamen", "BJÖRN"), ("Name", "ÖZTÜRK")])
+    layout = _layout(image, boxes, {})  # the field models found no name at all
+    found = find_printed_name(Field.FIRST_NAME, "BJOERN", layout, reader, exclude=set())
+    assert found is not None and found.text == "BJÖRN"
+    assert found.box.x0 <= boxes[values[1]].x0 and found.box.x1 >= boxes[values[1]].x1
+    assert find_printed_name(Field.LAST_NAME, "OEZTUERK", layout, reader, exclude=set()).text == "ÖZTÜRK"
+
+
+def test_no_line_reads_as_the_mrz_name_letter_for_letter(reader):
+    image, boxes, values = _card([("Vornamen", "BJÖRN")])
+    layout = _layout(image, boxes, {})
+    assert find_printed_name(Field.FIRST_NAME, "BJORN", layout, reader, exclude=set()) is None  # one letter off
+    assert find_printed_name(Field.FIRST_NAME, "BJOERN", layout, reader, exclude={values[0]}) is None  # held
+    assert find_printed_name(Field.FIRST_NAME, "BJOERN", layout, reader, exclude=set(), max_lines=0) is None
