@@ -86,12 +86,18 @@ class OcrConfig:
         workers: Tesseract calls run at once (threads; each keeps its own loaded engines).
         mrz_name_lines: most text lines read to find the printed spelling of a name the MRZ gave
             (``pipelines.document.printed_names``; 0: off).
+        birth_date_lines: most text lines read to find a birth date no field model, MRZ or barcode gave
+            (``pipelines.document.birth_date``; 0: off).
+        min_holder_age: youngest age, years, a holder's birth date is taken to show (the issue and expiry
+            dates of a document are younger).
         id_number, first_name, last_name, date_of_birth: Tesseract setup per field.
     """
 
     readings: tuple[Preprocess, ...] = DEFAULT_READINGS
     workers: int = 2
     mrz_name_lines: int = 8
+    birth_date_lines: int = 12
+    min_holder_age: int = 16
     id_number: FieldOcrConfig = FieldOcrConfig(7, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
     first_name: FieldOcrConfig = FieldOcrConfig(7, "", "Latin")
     last_name: FieldOcrConfig = FieldOcrConfig(7, "", "Latin")
@@ -269,15 +275,16 @@ class FieldReader:
         res = self._engines[f].read(preprocess(crop, prep))
         return " ".join(res.text.split()), res.confidence
 
-    def all_readings(self, image: np.ndarray, layout: FieldLayout) -> dict:
-        """``{Field: [FieldText, ...]}``: every field's crop read under every preparation (``workers`` calls at
-        once), the non-empty readings in the order of the preparations."""
+    def all_readings(self, image: np.ndarray, layout: FieldLayout, max_readings: int | None = None) -> dict:
+        """``{Field: [FieldText, ...]}``: every field's crop read under every preparation (the first
+        ``max_readings`` of them; ``workers`` calls at once), the non-empty readings in their order."""
         jobs = []
         for f, fb in layout.fields.items():
             b = fb.box
             crop = image[int(b.y0):int(np.ceil(b.y1)), int(b.x0):int(np.ceil(b.x1))]
             if crop.size:
-                jobs += [(f, b, self._pool.submit(self._read_one, f, crop, prep)) for prep in self.cfg.readings]
+                jobs += [(f, b, self._pool.submit(self._read_one, f, crop, prep))
+                         for prep in self.cfg.readings[:max_readings]]
         out: dict = {}
         for f, b, job in jobs:
             text, confidence = job.result()

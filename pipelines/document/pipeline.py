@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.document.birth_date import find_birth_date
 from pipelines.document.barcode import Barcode, BarcodeConfig, BarcodeReader
 from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
 from pipelines.document.image_io import ImageLimits, decode_image
@@ -352,6 +353,17 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t0 = time.perf_counter()
         fields = _printed_names(fields, mrz_vals, layout, stages.reader, cfg)
         t["printed_names"] = (time.perf_counter() - t0) * 1e3
+    if layout is not None and Field.DATE_OF_BIRTH not in fields and cfg.ocr.birth_date_lines > 0:
+        t0 = time.perf_counter()
+        held = {id(p) for fb in layout.fields.values() for p in fb.parts}
+        found = find_birth_date(layout, stages.reader, {k for k, w in enumerate(layout.words) if id(w) in held},
+                                family, today or dt.date.today(), min_age_years=cfg.ocr.min_holder_age,
+                                max_age_years=cfg.validation.max_age_years, max_lines=cfg.ocr.birth_date_lines,
+                                extend=(cfg.text.extend_x, cfg.text.extend_y))
+        if found is not None:
+            born, text = found
+            fields[Field.DATE_OF_BIRTH] = FieldResult(born.isoformat(), "ocr", text.confidence, text.box)
+        t["birth_date"] = (time.perf_counter() - t0) * 1e3
     t0 = time.perf_counter()
     checks += stages.validator({f: r.value for f, r in fields.items()}, family)
     if not fields:

@@ -1,0 +1,80 @@
+"""A birth date the field models missed: the one printed date old enough to be a birth date.
+
+A licence front prints three dates: birth, issue and expiry. When the UNET paints none of them as the
+birth date and no MRZ or barcode gives it, the dates still tell themselves apart: the licence was issued
+a few years ago and expires in the future, while its holder was born at least ``min_age_years`` ago.
+This step reads the document's other text lines (those the birth-date mask touches first, at most
+``max_lines``), keeps the ones that are dates, and reports the birth date only when exactly one date
+is that old; two old dates (a licence issued decades ago) are ambiguous, and nothing is reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from models.field_words import line_groups
+from pipelines.document.fields import FieldBox, FieldLayout, FieldReader, FieldText
+from pipelines.document.validation import date_order_ambiguous, parse_date
+from veid.types import FIELD_CLASS, DocumentFamily, Field
+
+
+def _lines(layout: FieldLayout, exclude: set[int]) -> list[tuple[int, ...]]:
+    """Text lines of words not in ``exclude``, those the birth-date mask covers most first, then top to bottom."""
+    bounds = [w.quad.bounds() for w in layout.words]
+    free = [k for k in range(len(bounds)) if k not in exclude]
+    cover = (layout.coverage[:, FIELD_CLASS[Field.DATE_OF_BIRTH] - 1] if layout.coverage is not None
+             else np.zeros(len(bounds)))
+    lines = [tuple(sorted(g, key=lambda k: bounds[k].x0)) for g in line_groups(bounds, free)]
+    return sorted(lines, key=lambda ln: (-float(cover[list(ln)].max()), bounds[ln[0]].y0))
+
+
+def _date(text: str, family: DocumentFamily | None) -> dt.date | None:
+    """The date a line reads as, in the family's order; without a family, only an unambiguous one."""
+    if family is None:
+        if date_order_ambiguous(text):
+            return None
+        return parse_date(text) or parse_date(text, us_order=True)
+    return parse_date(text, us_order=family is DocumentFamily.DRIVER_LICENSE_AAMVA)
+
+
+def _years(born: dt.date, today: dt.date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def find_birth_date(layout: FieldLayout, reader: FieldReader, exclude: set[int], family: DocumentFamily | None,
+                    today: dt.date, *, min_age_years: int = 16, max_age_years: int = 120, max_lines: int = 12,
+                    extend: tuple[float, float] = (0.35, 0.2)) -> tuple[dt.date, FieldText] | None:
+    """``(birth date, its reading)``: the only printed date at least ``min_age_years`` old, else ``None``.
+
+    Args:
+        layout: the text stages' layout (words, levelled image, mask coverage).
+        reader: the field reader (the birth-date Tesseract setup, first preparation only).
+        exclude: indices of words other fields hold.
+        family: the document family (licences print month first); ``None``: unknown.
+        today: reference date.
+        min_age_years, max_age_years: how old a birth date is; issue and expiry dates are younger.
+        max_lines: most lines read.
+        extend: ``(extend_x, extend_y)`` of a line's box, as the locator extends its field boxes.
+    """
+    if layout.image is None or max_lines <= 0:
+        return None
+    h, w = layout.size
+    found: dict[dt.date, FieldText] = {}
+    for line in _lines(layout, exclude)[:max_lines]:
+        parts = tuple(layout.words[k] for k in line)
+        box = parts[0].quad.bounds()
+        for p in parts[1:]:
+            box = box.union(p.quad.bounds())
+        box = box.expand(extend[0] * box.height, extend[1] * box.height)
+        box = box.clip(w, h) if h and w else box
+        sub = FieldLayout(layout.words, {Field.DATE_OF_BIRTH: FieldBox(Field.DATE_OF_BIRTH, box, parts, 0.0)},
+                          layout.level_angle, layout.image, layout.coverage, layout.size)
+        for text in reader.all_readings(layout.image, sub, max_readings=1).get(Field.DATE_OF_BIRTH, []):
+            d = _date(text.text, family)
+            if d is not None and min_age_years <= _years(d, today) <= max_age_years:
+                found.setdefault(d, text)
+    if len(found) != 1:
+        return None
+    return next(iter(found.items()))
