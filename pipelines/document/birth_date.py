@@ -12,22 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
-
-from models.field_words import line_groups
-from pipelines.document.fields import FieldBox, FieldLayout, FieldReader, FieldText
+from pipelines.document.fields import FieldLayout, FieldReader, FieldText, text_lines
 from pipelines.document.validation import date_order_ambiguous, parse_date
-from veid.types import FIELD_CLASS, DocumentFamily, Field
-
-
-def _lines(layout: FieldLayout, exclude: set[int]) -> list[tuple[int, ...]]:
-    """Text lines of words not in ``exclude``, those the birth-date mask covers most first, then top to bottom."""
-    bounds = [w.quad.bounds() for w in layout.words]
-    free = [k for k in range(len(bounds)) if k not in exclude]
-    cover = (layout.coverage[:, FIELD_CLASS[Field.DATE_OF_BIRTH] - 1] if layout.coverage is not None
-             else np.zeros(len(bounds)))
-    lines = [tuple(sorted(g, key=lambda k: bounds[k].x0)) for g in line_groups(bounds, free)]
-    return sorted(lines, key=lambda ln: (-float(cover[list(ln)].max()), bounds[ln[0]].y0))
+from veid.types import DocumentFamily, Field
 
 
 def _date(text: str, family: DocumentFamily | None) -> dt.date | None:
@@ -60,18 +47,10 @@ def find_birth_date(layout: FieldLayout, reader: FieldReader, exclude: set[int],
     """
     if layout.image is None or max_lines <= 0:
         return None
-    h, w = layout.size
+    dob = Field.DATE_OF_BIRTH
     found: dict[dt.date, FieldText] = {}
-    for line in _lines(layout, exclude)[:max_lines]:
-        parts = tuple(layout.words[k] for k in line)
-        box = parts[0].quad.bounds()
-        for p in parts[1:]:
-            box = box.union(p.quad.bounds())
-        box = box.expand(extend[0] * box.height, extend[1] * box.height)
-        box = box.clip(w, h) if h and w else box
-        sub = FieldLayout(layout.words, {Field.DATE_OF_BIRTH: FieldBox(Field.DATE_OF_BIRTH, box, parts, 0.0)},
-                          layout.level_angle, layout.image, layout.coverage, layout.size)
-        for text in reader.all_readings(layout.image, sub, max_readings=1).get(Field.DATE_OF_BIRTH, []):
+    for line in text_lines(layout, exclude, (dob,))[:max_lines]:
+        for text in reader.read_line(layout, dob, line, extend, max_readings=1):
             d = _date(text.text, family)
             if d is not None and min_age_years <= _years(d, today) <= max_age_years:
                 found.setdefault(d, text)

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from models.field_words import match_field_words, word_coverage
+from models.field_words import line_groups, match_field_words, word_coverage
 from pipelines.document.orientation import rotate
 from pipelines.document.tesseract import Tesseract
 from veid.errors import ConfigError, StageError
-from veid.types import Box, Field, Quad
+from veid.types import FIELD_CLASS, Box, Field, Quad
 
 
 @dataclass(frozen=True)
@@ -245,6 +245,30 @@ class FieldLocator:
         return out, cover
 
 
+def line_field_box(layout: FieldLayout, f: Field, line: tuple[int, ...], extend: tuple[float, float],
+                   score: float = 0.0) -> FieldBox:
+    """Field ``f`` on the text line of words ``line`` (indices into ``layout.words``): their union, extended by
+    ``(extend_x, extend_y)`` times its height as the locator extends its boxes, clipped to the document."""
+    parts = tuple(layout.words[k] for k in line)
+    box = parts[0].quad.bounds()
+    for p in parts[1:]:
+        box = box.union(p.quad.bounds())
+    box = box.expand(extend[0] * box.height, extend[1] * box.height)
+    h, w = layout.size
+    return FieldBox(f, box.clip(w, h) if h and w else box, parts, score)
+
+
+def text_lines(layout: FieldLayout, exclude: set[int], by: tuple[Field, ...]) -> list[tuple[int, ...]]:
+    """The layout's text lines of words not in ``exclude`` (each left to right), those the masks of ``by``
+    cover most first, then top to bottom."""
+    bounds = [w.quad.bounds() for w in layout.words]
+    free = [k for k in range(len(bounds)) if k not in exclude]
+    cover = (layout.coverage[:, [FIELD_CLASS[f] - 1 for f in by]].max(axis=1) if layout.coverage is not None
+             else np.zeros(len(bounds)))
+    lines = [tuple(sorted(g, key=lambda k: bounds[k].x0)) for g in line_groups(bounds, free)]
+    return sorted(lines, key=lambda ln: (-float(cover[list(ln)].max()), bounds[ln[0]].y0))
+
+
 def preprocess(crop: np.ndarray, cfg: Preprocess) -> np.ndarray:
     """Grey, rescaled to ``target_height``, denoised and binarized as configured (dark text on white)."""
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
@@ -291,6 +315,13 @@ class FieldReader:
             if text:
                 out.setdefault(f, []).append(FieldText(f, text, confidence, b))
         return out
+
+    def read_line(self, layout: FieldLayout, f: Field, line: tuple[int, ...], extend: tuple[float, float],
+                  max_readings: int | None = None) -> list[FieldText]:
+        """Non-empty readings of one text line of ``layout`` (word indices) with field ``f``'s setup."""
+        sub = FieldLayout(layout.words, {f: line_field_box(layout, f, line, extend)}, layout.level_angle,
+                          layout.image, layout.coverage, layout.size)
+        return self.all_readings(layout.image, sub, max_readings).get(f, [])
 
     def __call__(self, image: np.ndarray, layout: FieldLayout) -> dict:
         """Per field, the most confident non-empty reading (ties: the earlier preparation)."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from models.field_words import line_groups
-from pipelines.document.fields import FieldBox, FieldLayout, Preprocess, preprocess
+from pipelines.document.fields import FieldBox, FieldLayout, Preprocess, line_field_box, preprocess
 from pipelines.document.tesseract import Tesseract
 from veid.types import FIELD_CLASS, Box, Field
 
@@ -203,15 +203,6 @@ class NameLabels:
         index = {id(w): k for k, w in enumerate(layout.words)}
         return {index[id(p)] for p in fb.parts if id(p) in index}
 
-    def _field_box(self, layout: FieldLayout, f: Field, line: tuple[int, ...], score: float) -> FieldBox:
-        parts = tuple(layout.words[k] for k in line)
-        box = parts[0].quad.bounds()
-        for p in parts[1:]:
-            box = box.union(p.quad.bounds())
-        ex, ey = self.extend
-        h, w = layout.size
-        return FieldBox(f, box.expand(ex * box.height, ey * box.height).clip(w, h), parts, score)
-
     def __call__(self, layout: FieldLayout) -> FieldLayout:
         """The layout with its name fields re-assigned where the labels say so (unchanged otherwise)."""
         if not self.cfg.enabled or layout.image is None:
@@ -235,7 +226,7 @@ class NameLabels:
         for f in NAME_FIELDS:
             if labelled[f]:
                 line, score = max(labelled[f], key=lambda c: c[1])
-                fields[f] = self._field_box(layout, f, line, score)
+                fields[f] = line_field_box(layout, f, line, self.extend, score)
             elif f in fields and claimed & self._indices(layout, fields[f]):
                 del fields[f]  # the UNET's line for this field carries the other name's label
         return replace(layout, fields=fields)

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.document.birth_date import find_birth_date
 from pipelines.document.barcode import Barcode, BarcodeConfig, BarcodeReader
+from pipelines.document.birth_date import find_birth_date
 from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
 from pipelines.document.image_io import ImageLimits, decode_image
-from pipelines.document.labels import LabelConfig, NameLabels
+from pipelines.document.labels import NAME_FIELDS, LabelConfig, NameLabels
 from pipelines.document.mrz import MrzReading
 from pipelines.document.mrz_reader import MrzReader, MrzReaderConfig
-from pipelines.document.printed_names import NAME_FIELDS, find_printed_name
 from pipelines.document.orientation import FaceOrientation, Orientation, OrientationConfig, rotate
 from pipelines.document.perspective import DocumentWarper, PerspectiveConfig, WarpedDocument
+from pipelines.document.printed_names import find_printed_name
 from pipelines.document.resolve import FieldResult, resolve_fields
 from pipelines.document.validation import (
     FieldValidator, ValidationConfig, barcode_values, cross_check, date_order_ambiguous, mrz_checks, mrz_values,

@@ -10,25 +10,10 @@ would be no better than the MRZ's.
 
 from __future__ import annotations
 
-import numpy as np
-
-from models.field_words import line_groups
-from pipelines.document.fields import FieldBox, FieldLayout, FieldReader, FieldText
+from pipelines.document.fields import FieldLayout, FieldReader, FieldText, text_lines
+from pipelines.document.labels import NAME_FIELDS
 from pipelines.document.validation import mrz_form, normalize_name
-from veid.types import FIELD_CLASS, Field
-
-NAME_FIELDS = (Field.FIRST_NAME, Field.LAST_NAME)
-
-
-def _lines(layout: FieldLayout, exclude: set[int]) -> list[tuple[int, ...]]:
-    """Text lines of words not in ``exclude``, those a name mask covers most first, then top to bottom."""
-    bounds = [w.quad.bounds() for w in layout.words]
-    free = [k for k in range(len(bounds)) if k not in exclude]
-    cover = layout.coverage
-    name_cover = (cover[:, [FIELD_CLASS[f] - 1 for f in NAME_FIELDS]].max(axis=1) if cover is not None
-                  else np.zeros(len(bounds)))
-    lines = [tuple(sorted(g, key=lambda k: bounds[k].x0)) for g in line_groups(bounds, free)]
-    return sorted(lines, key=lambda ln: (-float(name_cover[list(ln)].max()), bounds[ln[0]].y0))
+from veid.types import Field
 
 
 def find_printed_name(f: Field, mrz_name: str, layout: FieldLayout, reader: FieldReader, exclude: set[int],
@@ -46,22 +31,10 @@ def find_printed_name(f: Field, mrz_name: str, layout: FieldLayout, reader: Fiel
     """
     if layout.image is None or not mrz_name:
         return None
-    for line in _lines(layout, exclude)[:max_lines]:
-        sub = FieldLayout(layout.words, {f: _box_of(layout, f, line, extend)}, layout.level_angle, layout.image,
-                          layout.coverage, layout.size)
-        for text in reader.all_readings(layout.image, sub).get(f, []):
+    for line in text_lines(layout, exclude, NAME_FIELDS)[:max_lines]:
+        for text in reader.read_line(layout, f, line, extend):
             name = normalize_name(text.text)
             if name and mrz_form(name) == mrz_name:  # same letters and the same word breaks
                 return FieldText(f, name, text.confidence, text.box)
     return None
 
-
-def _box_of(layout: FieldLayout, f: Field, line: tuple[int, ...], extend: tuple[float, float]) -> FieldBox:
-    parts = tuple(layout.words[k] for k in line)
-    box = parts[0].quad.bounds()
-    for p in parts[1:]:
-        box = box.union(p.quad.bounds())
-    h, w = layout.size
-    box = box.expand(extend[0] * box.height, extend[1] * box.height)
-    box = box.clip(w, h) if h and w else box
-    return FieldBox(f, box, parts, 0.0)
