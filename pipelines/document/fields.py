@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -137,6 +138,11 @@ class FieldLayout:
     #: ``(n_words, n_fields)`` share of each word inside each field's mask (``models.field_words.word_coverage``)
     coverage: np.ndarray | None = field(default=None, compare=False, repr=False)
     size: tuple[int, int] = (0, 0)  # (height, width) of the document the boxes are clipped to
+
+    def word_indices(self, fields: Iterable[Field]) -> set[int]:
+        """Indices into ``words`` of the words the given fields hold."""
+        held = {id(p) for f in fields if f in self.fields for p in self.fields[f].parts}
+        return {k for k, w in enumerate(self.words) if id(w) in held}
 
 
 @dataclass(frozen=True)
@@ -302,9 +308,11 @@ class FieldReader:
     def all_readings(self, image: np.ndarray, layout: FieldLayout, max_readings: int | None = None) -> dict:
         """``{Field: [FieldText, ...]}``: every field's crop read under every preparation (the first
         ``max_readings`` of them; ``workers`` calls at once), the non-empty readings in their order."""
+        return self._read_boxes(image, {f: fb.box for f, fb in layout.fields.items()}, max_readings)
+
+    def _read_boxes(self, image: np.ndarray, boxes: dict, max_readings: int | None) -> dict:
         jobs = []
-        for f, fb in layout.fields.items():
-            b = fb.box
+        for f, b in boxes.items():
             crop = image[int(b.y0):int(np.ceil(b.y1)), int(b.x0):int(np.ceil(b.x1))]
             if crop.size:
                 jobs += [(f, b, self._pool.submit(self._read_one, f, crop, prep))
@@ -319,9 +327,8 @@ class FieldReader:
     def read_line(self, layout: FieldLayout, f: Field, line: tuple[int, ...], extend: tuple[float, float],
                   max_readings: int | None = None) -> list[FieldText]:
         """Non-empty readings of one text line of ``layout`` (word indices) with field ``f``'s setup."""
-        sub = FieldLayout(layout.words, {f: line_field_box(layout, f, line, extend)}, layout.level_angle,
-                          layout.image, layout.coverage, layout.size)
-        return self.all_readings(layout.image, sub, max_readings).get(f, [])
+        box = line_field_box(layout, f, line, extend).box
+        return self._read_boxes(layout.image, {f: box}, max_readings).get(f, [])
 
     def __call__(self, image: np.ndarray, layout: FieldLayout) -> dict:
         """Per field, the most confident non-empty reading (ties: the earlier preparation)."""

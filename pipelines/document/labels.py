@@ -16,10 +16,11 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+
 import numpy as np
 
 from models.field_words import line_groups
-from pipelines.document.fields import FieldBox, FieldLayout, Preprocess, line_field_box, preprocess
+from pipelines.document.fields import FieldLayout, Preprocess, line_field_box, preprocess
 from pipelines.document.tesseract import Tesseract
 from veid.types import FIELD_CLASS, Box, Field
 
@@ -187,7 +188,7 @@ class NameLabels:
             return []
         name_cover = cover[:, [FIELD_CLASS[f] - 1 for f in NAME_FIELDS]].max(axis=1)
         mine = [k for k in range(len(bounds)) if name_cover[k] >= self.cfg.min_coverage]
-        others = {k for f, fb in layout.fields.items() if f not in NAME_FIELDS for k in self._indices(layout, fb)}
+        others = layout.word_indices(f for f in layout.fields if f not in NAME_FIELDS)
         free = [k for k in range(len(bounds)) if k not in others]
         out = []
         for line in line_groups(bounds, mine):
@@ -196,12 +197,6 @@ class NameLabels:
             full.sort(key=lambda k: bounds[k].x0)
             out.append((tuple(full), float(np.mean(name_cover[line]))))
         return out
-
-    @staticmethod
-    def _indices(layout: FieldLayout, fb: FieldBox) -> set[int]:
-        """Indices into ``layout.words`` of a field's words."""
-        index = {id(w): k for k, w in enumerate(layout.words)}
-        return {index[id(p)] for p in fb.parts if id(p) in index}
 
     def __call__(self, layout: FieldLayout) -> FieldLayout:
         """The layout with its name fields re-assigned where the labels say so (unchanged otherwise)."""
@@ -227,6 +222,6 @@ class NameLabels:
             if labelled[f]:
                 line, score = max(labelled[f], key=lambda c: c[1])
                 fields[f] = line_field_box(layout, f, line, self.extend, score)
-            elif f in fields and claimed & self._indices(layout, fields[f]):
+            elif f in fields and claimed & layout.word_indices([f]):
                 del fields[f]  # the UNET's line for this field carries the other name's label
         return replace(layout, fields=fields)

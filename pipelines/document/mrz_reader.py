@@ -273,10 +273,16 @@ class MrzReader:
 
     def _read_group(self, gray: np.ndarray, group: tuple[MrzLine, ...],
                     pool: ThreadPoolExecutor) -> tuple[MrzReading | None, int]:
-        """Read one candidate group of lines in up to three stages, stopping once every digit verifies."""
+        """Read one candidate group of lines (``(reading, Tesseract calls)``), a TD2 reading checked for a TD3."""
         crops = [_crop_line(gray, ln, self.cfg.char_height) for ln in group]
         if sum(count_chevrons(c) for c in crops) < self.cfg.min_chevrons:
             return None, 0  # no filler chevrons: ordinary text, not an MRZ
+        reading, calls = self._read_crops(group, crops, pool)
+        return self._prefer_td3(reading, crops), calls
+
+    def _read_crops(self, group: tuple[MrzLine, ...], crops: list[np.ndarray],
+                    pool: ThreadPoolExecutor) -> tuple[MrzReading | None, int]:
+        """Read a group's line crops in up to three stages, stopping once every digit verifies."""
         # stage 1: the stacked lines in one call
         text = self._block.text(_stack(crops))
         raw = [ln.replace(" ", "") for ln in text.splitlines() if len(ln.strip()) >= 10]
@@ -284,7 +290,7 @@ class MrzReader:
         best = repair(raw, layout, max_subs=self.cfg.max_subs) if layout else None
         calls = 1
         if best is not None and best.valid:
-            return self._prefer_td3(self._names_again(best, crops), crops), calls + 1
+            return self._names_again(best, crops), calls + 1
         options: list[list[str]] = [[raw[i]] if len(raw) == len(group) else [] for i in range(len(group))]
         # stage 2: chevron-aware reads of all lines in one call, the character count from the pitch
         widths = (30,) if len(group) == 3 else (44, 36)
@@ -298,7 +304,7 @@ class MrzReader:
             layout = {30: MrzLayout.TD1, 36: MrzLayout.TD2, 44: MrzLayout.TD3}[n_found]
         best, done = self._decide(options, layout, best)
         if done:
-            return self._prefer_td3(best, crops), calls
+            return best, calls
         if not self.cfg.extra_reads:
             return best, calls
         # stage 3: lines with check digits again, under binarization variants and cut in halves
@@ -329,7 +335,7 @@ class MrzReader:
             calls += 2
             options[i].append(left + right)
         best, _ = self._decide(options, layout, best)
-        return self._prefer_td3(best, crops), calls
+        return best, calls
 
     def _prefer_td3(self, reading: MrzReading | None, crops: list[np.ndarray]) -> MrzReading | None:
         """A valid TD2 reading re-read as TD3 when it is valid as TD3 too; else unchanged.

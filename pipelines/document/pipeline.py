@@ -199,8 +199,7 @@ def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
 def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: FieldReader,
                    cfg: DocumentConfig) -> dict:
     """Names the valid MRZ gave, replaced by their printed spelling where a text line reads as them."""
-    held = {id(p) for f, fb in layout.fields.items() if f not in NAME_FIELDS for p in fb.parts}
-    exclude = {k for k, w in enumerate(layout.words) if id(w) in held}
+    exclude = layout.word_indices(f for f in layout.fields if f not in NAME_FIELDS)
     out = dict(fields)
     for f in NAME_FIELDS:
         r = fields.get(f)
@@ -211,6 +210,18 @@ def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: Fi
         if found is not None:
             out[f] = FieldResult(found.text, "ocr", found.confidence, found.box)
     return out
+
+
+def _birth_date(fields: dict, layout: FieldLayout, reader: FieldReader, family: DocumentFamily | None,
+                today: dt.date, cfg: DocumentConfig) -> dict:
+    """The fields with a birth date nothing else gave, when exactly one printed date is old enough."""
+    found = find_birth_date(layout, reader, layout.word_indices(layout.fields), family, today,
+                            min_age_years=cfg.ocr.min_holder_age, max_age_years=cfg.validation.max_age_years,
+                            max_lines=cfg.ocr.birth_date_lines, extend=(cfg.text.extend_x, cfg.text.extend_y))
+    if found is None:
+        return fields
+    born, text = found
+    return {**fields, Field.DATE_OF_BIRTH: FieldResult(born.isoformat(), "ocr", text.confidence, text.box)}
 
 
 def _portrait(rgb: np.ndarray, upright: np.ndarray, orient: Orientation, work_side: int) -> tuple[np.ndarray, Box]:
@@ -355,14 +366,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t["printed_names"] = (time.perf_counter() - t0) * 1e3
     if layout is not None and Field.DATE_OF_BIRTH not in fields and cfg.ocr.birth_date_lines > 0:
         t0 = time.perf_counter()
-        held = {id(p) for fb in layout.fields.values() for p in fb.parts}
-        found = find_birth_date(layout, stages.reader, {k for k, w in enumerate(layout.words) if id(w) in held},
-                                family, today or dt.date.today(), min_age_years=cfg.ocr.min_holder_age,
-                                max_age_years=cfg.validation.max_age_years, max_lines=cfg.ocr.birth_date_lines,
-                                extend=(cfg.text.extend_x, cfg.text.extend_y))
-        if found is not None:
-            born, text = found
-            fields[Field.DATE_OF_BIRTH] = FieldResult(born.isoformat(), "ocr", text.confidence, text.box)
+        fields = _birth_date(fields, layout, stages.reader, family, today or dt.date.today(), cfg)
         t["birth_date"] = (time.perf_counter() - t0) * 1e3
     t0 = time.perf_counter()
     checks += stages.validator({f: r.value for f, r in fields.items()}, family)
