@@ -22,6 +22,7 @@ from pipelines.document.orientation import FaceOrientation, Orientation, Orienta
 from pipelines.document.perspective import DocumentWarper, PerspectiveConfig, WarpedDocument
 from pipelines.document.printed_names import find_printed_name
 from pipelines.document.resolve import FieldResult, resolve_fields
+from pipelines.document.title import TitleConfig, TitleReader
 from pipelines.document.validation import (
     FieldValidator, ValidationConfig, barcode_values, cross_check, date_order_ambiguous, mrz_checks, mrz_values,
     normalize_id, normalize_name, parse_date,
@@ -29,14 +30,15 @@ from pipelines.document.validation import (
 from veid.errors import InputError, StageError
 from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 
-#: 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order; 4: name fields set by their labels
-PIPELINE_VERSION = "document-4"
+#: 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order; 4: name fields set by their labels;
+#: 5: the family from a "DRIVER LICENSE" title, ID numbers read with Tesseract's Latin-script model
+PIPELINE_VERSION = "document-5"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
     "input": ("document_input", ImageLimits), "orientation": ("document_orientation", OrientationConfig),
     "perspective": ("document_perspective", PerspectiveConfig), "text": ("document_text", TextConfig),
-    "labels": ("document_labels", LabelConfig),
+    "labels": ("document_labels", LabelConfig), "title": ("document_title", TitleConfig),
     "ocr": ("document_ocr", OcrConfig), "mrz": ("document_mrz", MrzReaderConfig),
     "barcode": ("document_barcode", BarcodeConfig), "validation": ("document_validation", ValidationConfig),
 }
@@ -51,6 +53,7 @@ class DocumentConfig:
     perspective: PerspectiveConfig = PerspectiveConfig()
     text: TextConfig = TextConfig()
     labels: LabelConfig = LabelConfig()
+    title: TitleConfig = TitleConfig()
     ocr: OcrConfig = OcrConfig()
     mrz: MrzReaderConfig = MrzReaderConfig()
     barcode: BarcodeConfig = BarcodeConfig()
@@ -84,6 +87,7 @@ class DocumentStages:
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="veid-fields"),
                                      repr=False)
     labels: NameLabels | None = None  # re-assigns the name fields by their printed labels
+    title: TitleReader | None = None  # the family from the printed title, when nothing else says it
 
     @classmethod
     def build(cls, cfg: DocumentConfig, models: object | None = None, *, face_detector: object | None = None,
@@ -97,9 +101,10 @@ class DocumentStages:
             locator = FieldLocator(cfg.text, models.craft, models.unet, decode_word_boxes)
             versions = tuple(models.versions)
         labels = NameLabels(cfg.labels, (cfg.text.extend_x, cfg.text.extend_y)) if locator else None
+        title = TitleReader(cfg.title) if locator and cfg.title.enabled else None
         return cls(FaceOrientation(cfg.orientation, face_detector), DocumentWarper(cfg.perspective),
                    MrzReader(cfg.mrz), BarcodeReader(cfg.barcode), locator, FieldReader(cfg.ocr),
-                   FieldValidator(cfg.validation, today), versions, labels=labels)
+                   FieldValidator(cfg.validation, today), versions, labels=labels, title=title)
 
 
 @dataclass(frozen=True)
@@ -326,8 +331,13 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         if error is not None:  # the MRZ and barcode still allow a judgement: say so, go on without OCR
             model_checks.append(CheckResult("document.field_models", False, 0.0, error))
         if layout is not None:
+            page = layout.image if layout.image is not None else warped.image
+            if family is None and stages.title is not None:
+                t0 = time.perf_counter()
+                family = stages.title(page, layout)
+                t["title"] = (time.perf_counter() - t0) * 1e3
             t0 = time.perf_counter()
-            ocr = stages.reader(layout.image if layout.image is not None else warped.image, layout)
+            ocr = stages.reader(page, layout)
             t["ocr"] = (time.perf_counter() - t0) * 1e3
 
     t0 = time.perf_counter()
