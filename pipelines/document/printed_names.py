@@ -4,21 +4,24 @@ When the field models miss a name line, or the printed reading loses to the MRZ,
 the MRZ's transliteration (``BJOERN``, ``LOPEZ``) instead of the printed name (``BJÖRN``, ``LÓPEZ``).
 The MRZ name says what to look for: this step reads the document's other text lines (those a name
 mask touches first, at most ``max_lines``) and takes the one whose reading, transliterated the ICAO
-way, *is* the MRZ name letter for letter. A reading that differs in any letter is not used: it
-would be no better than the MRZ's.
+way, *is* the MRZ name letter for letter. Failing that, a line that holds the MRZ name's letters
+with fewer word breaks (``O LIVER``) or with a few letters more (``KYA`` for ``KAYA``: MRZ names
+carry no check digit and their OCR loses letters far more often than it invents them) is taken.
+A reading that differs in any other way is not used: it would be no better than the MRZ's.
 """
 
 from __future__ import annotations
 
 from pipelines.document.fields import FieldLayout, FieldReader, FieldText, text_lines
 from pipelines.document.labels import NAME_FIELDS
-from pipelines.document.validation import mrz_form, normalize_name
+from pipelines.document.validation import dropped_letters_only, mrz_form, normalize_name
 from veid.types import Field
 
 
 def find_printed_name(f: Field, mrz_name: str, layout: FieldLayout, reader: FieldReader, exclude: set[int],
                       max_lines: int = 8, extend: tuple[float, float] = (0.35, 0.2)) -> FieldText | None:
-    """The printed line whose reading is ``mrz_name`` (MRZ form) once transliterated, or ``None``.
+    """The printed line whose reading is ``mrz_name`` (MRZ form) once transliterated, else the first one that
+    holds its letters with fewer word breaks or a few letters more; ``None`` when no line does.
 
     Args:
         f: the name field (its Tesseract setup reads the lines).
@@ -31,10 +34,18 @@ def find_printed_name(f: Field, mrz_name: str, layout: FieldLayout, reader: Fiel
     """
     if layout.image is None or not mrz_name:
         return None
+    close = None
     for line in text_lines(layout, exclude, NAME_FIELDS)[:max_lines]:
         for text in reader.read_line(layout, f, line, extend):
             name = normalize_name(text.text)
-            if name and mrz_form(name) == mrz_name:  # same letters and the same word breaks
+            if not name:
+                continue
+            form = mrz_form(name)
+            if form == mrz_name:  # same letters and the same word breaks
                 return FieldText(f, name, text.confidence, text.box)
-    return None
+            # the MRZ's OCR breaks words ("O LIVER"), a printed reading with more breaks is the misread one
+            if close is None and len(form.split()) <= len(mrz_name.split()) and (
+                    form.replace(" ", "") == mrz_name.replace(" ", "") or dropped_letters_only(mrz_name, form)):
+                close = FieldText(f, name, text.confidence, text.box)
+    return close
 

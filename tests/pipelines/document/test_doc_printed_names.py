@@ -26,9 +26,20 @@ def test_the_line_that_transliterates_to_the_mrz_name_gives_its_diacritics(reade
     assert find_printed_name(Field.LAST_NAME, "OEZTUERK", layout, reader, exclude=set()).text == "ÖZTÜRK"
 
 
+def test_an_mrz_name_with_lost_letters_or_word_breaks_finds_its_printed_line(reader):
+    image, boxes, values = _card([("Vornamen", "OLIVER"), ("Name", "KAYA")])
+    layout = _layout(image, boxes, {})
+    assert find_printed_name(Field.FIRST_NAME, "O LIVER", layout, reader, exclude=set()).text == "OLIVER"
+    assert find_printed_name(Field.LAST_NAME, "KYA", layout, reader, exclude=set()).text == "KAYA"
+
+
 def test_no_line_reads_as_the_mrz_name_letter_for_letter(reader):
     image, boxes, values = _card([("Vornamen", "BJÖRN")])
     layout = _layout(image, boxes, {})
-    assert find_printed_name(Field.FIRST_NAME, "BJORN", layout, reader, exclude=set()) is None  # one letter off
+    assert find_printed_name(Field.FIRST_NAME, "BJOARN", layout, reader, exclude=set()) is None  # a letter swapped
+    assert find_printed_name(Field.FIRST_NAME, "BRN", layout, reader, exclude=set()) is None  # most letters lost
+    image, boxes, values = _card([("Name", "GOMEZ PERE Z")])  # a printed reading with a break the MRZ lacks
+    layout = _layout(image, boxes, {})
+    assert find_printed_name(Field.LAST_NAME, "GOMEZ PEREZ", layout, reader, exclude=set()) is None
     assert find_printed_name(Field.FIRST_NAME, "BJOERN", layout, reader, exclude={values[0]}) is None  # held
     assert find_printed_name(Field.FIRST_NAME, "BJOERN", layout, reader, exclude=set(), max_lines=0) is None
