@@ -244,6 +244,22 @@ def equal_error_rate(distances: np.ndarray, same: np.ndarray) -> tuple[float, fl
     return float((far[i] + frr[i]) / 2.0), float(thr[i])
 
 
+def frr_interval(rejected: np.ndarray, persons: list[str], reps: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95 % interval of a false-reject rate over genuine pairs, resampling *persons* (with replacement):
+    the pairs of one person are not independent (one hard person can hold a third of the rejects)."""
+    if not len(rejected):
+        return float("nan"), float("nan")
+    ids = {p: k for k, p in enumerate(sorted(set(persons)))}
+    who = np.array([ids[p] for p in persons])
+    pairs_of = np.bincount(who, minlength=len(ids)).astype(float)
+    rejects_of = np.bincount(who, weights=rejected.astype(float), minlength=len(ids))
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(len(ids), np.full(len(ids), 1.0 / len(ids)), size=reps)  # persons drawn per replicate
+    rates = (counts @ rejects_of) / np.maximum(counts @ pairs_of, 1.0)
+    lo, hi = np.percentile(rates, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def summarize(distances: np.ndarray, same: np.ndarray, far_target: float) -> RocSummary:
     """EER and FRR at the FAR target, both measured on these pairs alone."""
     same = same.astype(bool)
