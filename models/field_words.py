@@ -111,3 +111,35 @@ def match_field_words(probs: np.ndarray, words: list[Quad], scale: float, thresh
             box = box.union(bounds[k])
         out[f] = FieldMatch(box, tuple(line), float(np.mean([cover[k, c - 1] for k in line])))
     return out
+
+
+def whole_lines(matches: dict[Field, FieldMatch], words: list[Quad], fields: tuple[Field, ...],
+                max_gap: float = 0.7) -> dict[Field, FieldMatch]:
+    """``matches`` with each of ``fields`` grown along its text line: a word no other field holds joins it
+    when it overlaps the line vertically (:data:`LINE_OVERLAP`) and lies at most ``max_gap`` line heights
+    beside it (a word space; grid columns are further apart), repeatedly. A mask that painted "EMMA" of
+    "EMMA AOIFE" loses the second given name otherwise.
+    """
+    bounds = [q.bounds() for q in words]
+    out = dict(matches)
+    for f in fields:
+        m = matches.get(f)
+        if m is None:
+            continue
+        others = {k for g, o in out.items() if g is not f for k in o.words}
+        line, box = set(m.words), m.box
+        grown = True
+        while grown:
+            grown = False
+            for k, b in enumerate(bounds):
+                if k in line or k in others:
+                    continue
+                overlap = min(box.y1, b.y1) - max(box.y0, b.y0)
+                gap = max(box.x0, b.x0) - min(box.x1, b.x1)
+                if overlap >= LINE_OVERLAP * min(box.height, b.height) and gap <= max_gap * box.height:
+                    line.add(k)
+                    box = box.union(b)
+                    grown = True
+        if len(line) > len(m.words):
+            out[f] = FieldMatch(box, tuple(sorted(line, key=lambda k: bounds[k].x0)), m.coverage)
+    return out

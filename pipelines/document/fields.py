@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from models.field_words import line_groups, match_field_words, word_coverage
+from models.field_words import line_groups, match_field_words, whole_lines, word_coverage
 from pipelines.document.orientation import rotate
 from pipelines.document.tesseract import Tesseract
 from veid.errors import ConfigError, StageError
@@ -28,6 +28,9 @@ class TextConfig:
         extend_y: box extension up and down, as a fraction of the box height.
         canvas_aspect: width / height the document is padded to before the models (0: no padding); the
             passport-page aspect, so ID-1 cards are padded below and both reach the models at one shape.
+        name_line_gap: a name field also takes the words no other field holds that follow on its line at most
+            this many line heights apart, not just those its mask covers (the mask often paints the first of
+            several given names only); 0: off.
     """
 
     mask_threshold: float = 0.5
@@ -36,6 +39,7 @@ class TextConfig:
     extend_x: float = 0.35
     extend_y: float = 0.2
     canvas_aspect: float = 1.42
+    name_line_gap: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -228,26 +232,29 @@ class FieldLocator:
         h, w = image.shape[:2]
         image = _pad_to_aspect(image, self.cfg.canvas_aspect)
         words, probs, scale = self._run(image, (h, w))
-        fields, cover = self._match(words, probs, scale, (h, w))
+        fields, _ = self._match(words, probs, scale, (h, w), whole=False)  # the angle of the masks' own words
         level = level_angle([p.quad for fb in fields.values() for p in fb.parts])
         if abs(level) > self.cfg.level_threshold_deg:  # orientation adjustment: level the crop, detect again
             ih, iw = image.shape[:2]
             m = cv2.getRotationMatrix2D((iw / 2, ih / 2), level, 1.0)
             image = cv2.warpAffine(image, m, (iw, ih), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
             words, probs, scale = self._run(image, (h, w))
-            fields, cover = self._match(words, probs, scale, (h, w))
         else:
             level = 0.0
+        fields, cover = self._match(words, probs, scale, (h, w))
         return FieldLayout(tuple(words), fields, level, image, cover, (h, w))
 
     def _match(self, words: list[TextBox], probs: np.ndarray, scale: float,
-               shape: tuple[int, int]) -> tuple[dict, np.ndarray]:
-        """Assign CRAFT boxes to the field whose mask covers them, merge each field's boxes in reading order;
-        also return the word coverage matrix the assignment used."""
+               shape: tuple[int, int], whole: bool = True) -> tuple[dict, np.ndarray]:
+        """Assign CRAFT boxes to the field whose mask covers them, merge each field's boxes in reading order
+        (with ``whole``, name fields grown along their lines); also return the word coverage matrix used."""
         h, w = shape
         cover = word_coverage(probs, [tb.quad.bounds() for tb in words], scale, self.cfg.mask_threshold)
         matches = match_field_words(probs, [tb.quad for tb in words], scale, self.cfg.mask_threshold,
                                     self.cfg.min_coverage, cover=cover)
+        if whole and self.cfg.name_line_gap > 0:
+            matches = whole_lines(matches, [tb.quad for tb in words], (Field.FIRST_NAME, Field.LAST_NAME),
+                                  self.cfg.name_line_gap)
         out = {}
         for f, m in matches.items():
             bh = m.box.height

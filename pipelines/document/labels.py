@@ -6,8 +6,10 @@ changes from one document design to the next. Every design prints a label just a
 left-aligned with it ("Surname / Nom", "2. Vornamen", "1", "LN"), and that label says which name
 it is. This stage reads the label above each line the UNET took for a name (Tesseract, Latin
 script), looks it up in a lexicon of ICAO 9303 / AAMVA labels in the languages VEID supports, and
-re-assigns the first- and last-name fields where a label says otherwise. Lines whose label cannot
-be read or is not in the lexicon keep the UNET's choice.
+re-assigns the first- and last-name fields where a label says otherwise; a line under another
+field's label ("EYES", "Nationality") is no name at all. Lines whose label cannot be read or is not
+in the lexicon keep the UNET's choice. A name left without a line (the UNET painted none, or a
+label took it away) is looked for under the labels of the lines no field holds.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from models.field_words import line_groups
-from pipelines.document.fields import FieldLayout, Preprocess, line_field_box, preprocess
+from pipelines.document.fields import FieldLayout, Preprocess, line_field_box, preprocess, text_lines
 from pipelines.document.tesseract import Tesseract
 from veid.types import FIELD_CLASS, Box, Field
 
@@ -36,6 +38,27 @@ LEXICON: dict[Field, tuple[str, ...]] = {
                        "IMIONA", "IMIE", "FORNAMN", "2"),
 }
 _ENTRIES = [(entry, f) for f, entries in LEXICON.items() for entry in entries]
+#: Printed labels of the other fields of ICAO 9303 documents and AAMVA licences, in the same languages: a
+#: line under one of them is not a name, whatever the UNET painted ("BRO" under "EYES", "ESP" under
+#: "Nationality").
+OTHER_LABELS: tuple[str, ...] = (
+    "DATE OF BIRTH", "PLACE OF BIRTH", "NATIONALITY", "SEX", "DATE OF ISSUE", "DATE OF EXPIRY", "AUTHORITY",
+    "DOCUMENT NO", "PASSPORT NO", "PERSONAL NO", "HEIGHT", "SIGNATURE", "ISSUING STATE", "COUNTRY CODE",
+    "DLN", "LICENSE NO", "DOB", "EXP", "EXPIRES", "ISS", "ISSUED", "HGT", "WGT", "EYES", "HAIR", "CLASS",
+    "ADDR", "ADDRESS", "RESTRICTIONS", "ENDORSEMENTS",
+    "DATE DE NAISSANCE", "LIEU DE NAISSANCE", "NATIONALITE", "SEXE", "DATE DE DELIVRANCE", "DATE D EXPIRATION",
+    "AUTORITE", "STAATSANGEHORIGKEIT", "GEBURTSDATUM", "GEBURTSTAG", "GEBURTSORT", "GESCHLECHT", "GULTIG BIS",
+    "AUSSTELLUNGSDATUM", "BEHORDE", "AUSWEISNUMMER", "FECHA DE NACIMIENTO", "LUGAR DE NACIMIENTO", "NACIONALIDAD",
+    "SEXO", "FECHA DE EXPEDICION", "FECHA DE CADUCIDAD", "AUTORIDAD", "DATA DI NASCITA", "LUOGO DI NASCITA",
+    "CITTADINANZA", "SESSO", "SCADENZA", "DATA DI RILASCIO", "AUTORITA", "GEBOORTEDATUM", "GEBOORTEPLAATS",
+    "NATIONALITEIT", "GESLACHT", "GELDIG TOT", "DATUM VAN AFGIFTE", "DOCUMENTNUMMER", "PASPOORTNUMMER",
+    "DATA DE NASCIMENTO", "LOCAL DE NASCIMENTO", "NACIONALIDADE", "DATA DE VALIDADE", "DATA DE EMISSAO",
+    "DATA URODZENIA", "MIEJSCE URODZENIA", "OBYWATELSTWO", "PLEC", "DATA WAZNOSCI", "DATA WYDANIA",
+    "NUMER DOKUMENTU", "FODELSEDATUM", "FODELSEORT", "KON", "NATIONALITET", "GILTIG TILL", "DOKUMENTNUMMER",
+    "PASSNUMMER",
+)
+#: What :meth:`NameLabels.classify` returns for a label of a field that is not a name.
+OTHER = "other"
 NAME_FIELDS = (Field.FIRST_NAME, Field.LAST_NAME)
 
 
@@ -61,6 +84,8 @@ class LabelConfig:
         strip_height: when CRAFT found no words above a value (label print can be too small for it), the
             strip this many value heights high just above the value is read instead.
         readings: the ways a label crop is read, in order (see :class:`LabelReading`).
+        scan_lines: when a name field has no line after that (the UNET painted none, or painted the other
+            name's), the labels above this many of the lines no field holds are read to find it (0: off).
     """
 
     enabled: bool = True
@@ -68,6 +93,7 @@ class LabelConfig:
     max_gap: float = 1.2
     min_coverage: float = 0.3
     strip_height: float = 0.75
+    scan_lines: int = 10
     readings: tuple[LabelReading, ...] = (LabelReading(48, "none", "none"), LabelReading(32, "none", "otsu"),
                                           LabelReading(40, "median", "adaptive", 31, lang="Latin"))
 
@@ -126,6 +152,18 @@ def classify_label(text: str, min_similarity: float = 0.75) -> Field | None:
     return verdicts.pop() if len(verdicts) == 1 else None
 
 
+def labels_other_field(text: str, min_similarity: float = 0.75) -> bool:
+    """Whether a printed label announces a field that is not a name (``"18 EYES"``, ``"Nationalité"``);
+    call it on labels :func:`classify_label` found no name in."""
+    words = [t for t in _tokens(text) if not t.isdigit() and t != "/"]
+    for n in (3, 2, 1):
+        for i in range(len(words) - n + 1):
+            span = " ".join(words[i:i + n])
+            if any(_similarity(span, entry) >= min_similarity for entry in OTHER_LABELS):
+                return True
+    return False
+
+
 def label_box(bounds: list[Box], value: Box, max_gap: float = 1.2) -> Box | None:
     """The label printed just above ``value``: the lowest text line ending within ``max_gap`` value heights
     above it whose leftmost word starts near the value's left edge; ``None`` when there is none."""
@@ -166,8 +204,9 @@ class NameLabels:
         self.cfg, self.extend = cfg or LabelConfig(), extend
         self._engines = {lang: Tesseract(psm=7, lang=lang) for lang in {r.lang for r in self.cfg.readings}}
 
-    def classify(self, image: np.ndarray, box: Box) -> Field | None:
-        """The name field the label in ``box`` (image pixels) announces: the first reading that names one."""
+    def classify(self, image: np.ndarray, box: Box) -> Field | str | None:
+        """The name field the label in ``box`` (image pixels) announces, or :data:`OTHER` for another field's
+        label: the first reading that names a field decides."""
         pad = 0.15 * box.height
         b = box.expand(pad, pad).clip(image.shape[1], image.shape[0])
         crop = image[int(b.y0):int(np.ceil(b.y1)), int(b.x0):int(np.ceil(b.x1))]
@@ -178,6 +217,8 @@ class NameLabels:
             f = classify_label(text, self.cfg.min_similarity)
             if f is not None:
                 return f
+            if labels_other_field(text, self.cfg.min_similarity):
+                return OTHER
         return None
 
     def _candidates(self, layout: FieldLayout) -> list[tuple[tuple[int, ...], float]]:
@@ -204,24 +245,52 @@ class NameLabels:
             return layout
         bounds = [w.quad.bounds() for w in layout.words]
         labelled: dict[Field, list[tuple[tuple[int, ...], float]]] = {f: [] for f in NAME_FIELDS}
+        disowned: set[int] = set()  # words of lines under another field's label
         for line, score in self._candidates(layout):
             value = bounds[line[0]]
             for k in line[1:]:
                 value = value.union(bounds[k])
-            f = None
-            for lbox in (label_box(bounds, value, self.cfg.max_gap), label_strip(value, self.cfg.strip_height)):
-                if lbox is not None and (f := self.classify(layout.image, lbox)) is not None:
-                    break
-            if f is not None:
+            f = self._label_of(layout.image, bounds, line)
+            if f == OTHER:
+                disowned.update(line)
+            elif f is not None:
                 labelled[f].append((line, score))
-        if not any(labelled.values()):
-            return layout
         fields = dict(layout.fields)
         claimed = {k for lines in labelled.values() for line, _ in lines for k in line}
         for f in NAME_FIELDS:
             if labelled[f]:
                 line, score = max(labelled[f], key=lambda c: c[1])
                 fields[f] = line_field_box(layout, f, line, self.extend, score)
-            elif f in fields and claimed & layout.word_indices([f]):
-                del fields[f]  # the UNET's line for this field carries the other name's label
-        return replace(layout, fields=fields)
+            elif f in fields and (claimed | disowned) & layout.word_indices([f]):
+                del fields[f]  # the UNET's line for this field carries the other name's label, or another field's
+        out = replace(layout, fields=fields) if fields != layout.fields else layout
+        missing = [f for f in NAME_FIELDS if f not in out.fields]
+        return self._scan(out, bounds, missing) if missing and self.cfg.scan_lines > 0 else out
+
+    def _label_of(self, image: np.ndarray, bounds: list[Box], line: tuple[int, ...],
+                  strip: bool = True) -> Field | str | None:
+        """The name field (or :data:`OTHER`) the label above the text line ``line`` (word indices) announces;
+        with ``strip``, the strip above it is read when CRAFT found no label line there."""
+        value = bounds[line[0]]
+        for k in line[1:]:
+            value = value.union(bounds[k])
+        lboxes = [label_box(bounds, value, self.cfg.max_gap)]
+        if strip:
+            lboxes.append(label_strip(value, self.cfg.strip_height))
+        for lbox in lboxes:
+            if lbox is not None and (f := self.classify(image, lbox)) is not None:
+                return f
+        return None
+
+    def _scan(self, layout: FieldLayout, bounds: list[Box], missing: list[Field]) -> FieldLayout:
+        """``layout`` with each name field in ``missing`` set to the first line no field holds whose label
+        names it (lines the name masks touch first, then top to bottom; at most ``scan_lines``)."""
+        fields = dict(layout.fields)
+        for line in text_lines(layout, layout.word_indices(fields), NAME_FIELDS)[:self.cfg.scan_lines]:
+            f = self._label_of(layout.image, bounds, line, strip=False)  # a word-less strip reads too loosely
+            if f in missing:
+                fields[f] = line_field_box(layout, f, line, self.extend, 0.0)
+                missing.remove(f)
+                if not missing:
+                    break
+        return replace(layout, fields=fields) if len(fields) > len(layout.fields) else layout

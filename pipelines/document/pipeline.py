@@ -6,13 +6,14 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from pipelines.document.barcode import Barcode, BarcodeConfig, BarcodeReader
 from pipelines.document.birth_date import find_birth_date
+from pipelines.document.diacritics import restore
 from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
 from pipelines.document.image_io import ImageLimits, decode_image
 from pipelines.document.labels import NAME_FIELDS, LabelConfig, NameLabels
@@ -25,7 +26,7 @@ from pipelines.document.resolve import FieldResult, resolve_fields
 from pipelines.document.title import TitleConfig, TitleReader
 from pipelines.document.validation import (
     FieldValidator, ValidationConfig, barcode_values, cross_check, date_order_ambiguous, mrz_checks, mrz_values,
-    normalize_id, normalize_name, parse_date,
+    mrz_form, normalize_id, normalize_name, parse_date,
 )
 from veid.errors import InputError, StageError
 from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
@@ -203,12 +204,19 @@ def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
 
 def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: FieldReader,
                    cfg: DocumentConfig) -> dict:
-    """Names the valid MRZ gave, replaced by their printed spelling where a text line reads as them."""
+    """Names the valid MRZ gave, replaced by their printed spelling where a text line reads as them; printed
+    names that are the MRZ's but for lost diacritics (``KOHLER`` for ``KOEHLER``), with those put back."""
     exclude = layout.word_indices(f for f in layout.fields if f not in NAME_FIELDS)
     out = dict(fields)
     for f in NAME_FIELDS:
         r = fields.get(f)
-        if r is None or r.source != "mrz" or f not in mrz_vals:
+        if r is None or f not in mrz_vals:
+            continue
+        if r.source == "ocr":
+            if mrz_form(r.value) != mrz_vals[f] and (spelled := restore(mrz_vals[f], r.value)) is not None:
+                out[f] = replace(r, value=spelled)
+            continue
+        if r.source != "mrz":
             continue
         found = find_printed_name(f, mrz_vals[f], layout, reader, exclude, cfg.ocr.mrz_name_lines,
                                   (cfg.text.extend_x, cfg.text.extend_y))

@@ -4,14 +4,17 @@ When the field models miss a name line, or the printed reading loses to the MRZ,
 the MRZ's transliteration (``BJOERN``, ``LOPEZ``) instead of the printed name (``BJÖRN``, ``LÓPEZ``).
 The MRZ name says what to look for: this step reads the document's other text lines (those a name
 mask touches first, at most ``max_lines``) and takes the one whose reading, transliterated the ICAO
-way, *is* the MRZ name letter for letter. Failing that, a line that holds the MRZ name's letters
-with fewer word breaks (``O LIVER``) or with a few letters more (``KYA`` for ``KAYA``: MRZ names
-carry no check digit and their OCR loses letters far more often than it invents them) is taken.
+way, *is* the MRZ name letter for letter, or would be but for diacritics Tesseract lost on the
+letters the MRZ writes as pairs (``KOHLER`` for ``KÖHLER``: ``diacritics.py`` puts them back).
+Failing that, a line that holds the MRZ name's letters with fewer word breaks (``O LIVER``) or with
+a few letters more (``KYA`` for ``KAYA``: MRZ names carry no check digit and their OCR loses
+letters far more often than it invents them) is taken.
 A reading that differs in any other way is not used: it would be no better than the MRZ's.
 """
 
 from __future__ import annotations
 
+from pipelines.document.diacritics import restore
 from pipelines.document.fields import FieldLayout, FieldReader, FieldText, text_lines
 from pipelines.document.labels import NAME_FIELDS
 from pipelines.document.validation import dropped_letters_only, mrz_form, normalize_name
@@ -43,6 +46,8 @@ def find_printed_name(f: Field, mrz_name: str, layout: FieldLayout, reader: Fiel
             form = mrz_form(name)
             if form == mrz_name:  # same letters and the same word breaks
                 return FieldText(f, name, text.confidence, text.box)
+            if (spelled := restore(mrz_name, name)) is not None:  # the same, but for lost diacritics
+                return FieldText(f, spelled, text.confidence, text.box)
             # the MRZ's OCR breaks words ("O LIVER"), a printed reading with more breaks is the misread one
             if close is None and len(form.split()) <= len(mrz_name.split()) and (
                     form.replace(" ", "") == mrz_name.replace(" ", "") or dropped_letters_only(mrz_name, form)):

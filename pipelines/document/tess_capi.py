@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import threading
 from functools import lru_cache
 
@@ -92,6 +93,8 @@ class CApiEngine:
                              "traineddata installed? (Debian: tesseract-ocr-eng; 'Latin' is tesseract-ocr-script-latn, "
                              "which `make install` installs)")
         lib.TessBaseAPISetPageSegMode(api, self.psm)
+        # Tesseract's diagnostics (blob statistics of a blank crop...) go to stderr unless redirected
+        lib.TessBaseAPISetVariable(api, b"debug_file", os.devnull.encode())
         for k, v in self.vars.items():
             lib.TessBaseAPISetVariable(api, k.encode(), v.encode())
         self._local.api = api

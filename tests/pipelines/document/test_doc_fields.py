@@ -190,6 +190,22 @@ def test_a_word_under_two_masks_joins_only_the_one_covering_it_most():
     assert match_field_words(probs, [], 2.0) == {}
 
 
+def test_a_name_field_takes_the_rest_of_its_line_that_no_other_field_holds():
+    from models.field_words import FieldMatch, whole_lines
+
+    # "EMMA" (painted) "AOIFE" (not painted) | a far column's "M" | the next line's date (the DOB's)
+    words = _boxes((10, 8, 50, 20), (56, 8, 110, 20), (200, 8, 212, 20), (10, 40, 90, 52))
+    matches = {Field.FIRST_NAME: FieldMatch(words[0].bounds(), (0,), 0.9),
+               Field.DATE_OF_BIRTH: FieldMatch(words[3].bounds(), (3,), 0.9)}
+    out = whole_lines(matches, words, (Field.FIRST_NAME, Field.LAST_NAME))
+    assert out[Field.FIRST_NAME].words == (0, 1)  # the grid column 90 px away stays out
+    assert out[Field.FIRST_NAME].box.to_list() == [10.0, 8.0, 110.0, 20.0]
+    assert out[Field.DATE_OF_BIRTH] is matches[Field.DATE_OF_BIRTH]
+    # a word beside the name that another field holds is not taken
+    held = {**matches, Field.LAST_NAME: FieldMatch(words[1].bounds(), (1,), 0.9)}
+    assert whole_lines(held, words, (Field.FIRST_NAME, Field.LAST_NAME))[Field.FIRST_NAME].words == (0,)
+
+
 def test_level_angle_comes_from_the_fields_words_not_the_masks():
     import cv2
 

@@ -13,7 +13,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.document.fields import FieldBox, FieldLayout, TextBox
-from pipelines.document.labels import LabelConfig, NameLabels, classify_label, label_box, label_strip
+from pipelines.document.labels import (
+    LabelConfig, NameLabels, classify_label, label_box, label_strip, labels_other_field,
+)
 from veid.types import FIELD_CLASS, Box, Field, Quad
 
 LAST, FIRST = Field.LAST_NAME, Field.FIRST_NAME
@@ -39,6 +41,15 @@ def test_labels_of_both_names_in_every_supported_language(text, expected):
 ])
 def test_other_labels_and_ambiguous_ones_name_no_field(text):
     assert classify_label(text) is None
+
+
+@pytest.mark.parametrize(("text", "other"), [
+    ("18 EYES", True), ("Nationalité", True), ("Date of birth / Date de naissance", True), ("4d DLN", True),
+    ("Staatsangehörigkeit", True), ("Płeć", True), ("SEXE", True),
+    ("Surname", False), ("JANSEN", False), ("29-10-1971", False), ("", False), ("EYE", False), ("8", False),
+])
+def test_labels_of_fields_that_are_not_names(text, other):
+    assert labels_other_field(text) is other
 
 
 def test_label_box_is_the_left_aligned_line_just_above():
@@ -122,9 +133,30 @@ def test_a_name_line_carrying_the_other_names_label_is_dropped_not_kept():
 
 @pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
 def test_unlabelled_or_disabled_leaves_the_layout_as_the_unet_made_it():
-    image, boxes, values = _card([("", "DUPONT"), ("Place of birth", "ANNE")])
+    image, boxes, values = _card([("", "DUPONT"), ("Remarks", "ANNE")])
     layout = _layout(image, boxes, {LAST: [values[0]], FIRST: [values[1]]})
-    assert NameLabels(LabelConfig())(layout) is layout  # no name label read: nothing changes
+    assert NameLabels(LabelConfig())(layout) is layout  # no label in the lexicon read: nothing changes
     image, boxes, values = _card([("Given names", "DUPONT")])
     layout = _layout(image, boxes, {LAST: [values[0]]})
     assert NameLabels(LabelConfig(enabled=False))(layout) is layout
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_name_lines_the_unet_missed_are_found_by_their_labels():
+    image, boxes, values = _card([("DLN", "D1234567"), ("EYES", "BRO"), ("LN", "MURPHY"), ("FN", "KARL")])
+    layout = _layout(image, boxes, {Field.ID_NUMBER: [values[0]]})  # the UNET painted no name
+    out = NameLabels(LabelConfig())(layout)
+    assert _text_of(out, LAST, boxes) == [values[2]]
+    assert _text_of(out, FIRST, boxes) == [values[3]]
+    assert _text_of(out, Field.ID_NUMBER, boxes) == [values[0]]
+    assert NameLabels(LabelConfig(scan_lines=0))(layout) is layout  # off: nothing is looked for
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_a_name_line_under_another_fields_label_is_no_name_and_the_name_is_looked_for():
+    image, boxes, values = _card([("EYES", "BRO"), ("FN", "KARL")])
+    layout = _layout(image, boxes, {FIRST: [values[0]]})  # the UNET took the eye colour for the given name
+    out = NameLabels(LabelConfig())(layout)
+    assert _text_of(out, FIRST, boxes) == [values[1]]
+    out = NameLabels(LabelConfig(scan_lines=0))(layout)
+    assert FIRST not in out.fields  # not scanned for: no given name rather than the eye colour

@@ -43,3 +43,9 @@ def test_no_line_reads_as_the_mrz_name_letter_for_letter(reader):
     assert find_printed_name(Field.LAST_NAME, "GOMEZ PEREZ", layout, reader, exclude=set()) is None
     assert find_printed_name(Field.FIRST_NAME, "BJOERN", layout, reader, exclude={values[0]}) is None  # held
     assert find_printed_name(Field.FIRST_NAME, "BJOERN", layout, reader, exclude=set(), max_lines=0) is None
+
+
+def test_a_line_that_lost_its_umlaut_gives_the_mrz_name_with_it_put_back(reader):
+    image, boxes, values = _card([("Name", "KOHLER")])  # as Tesseract reads a worn "KÖHLER"
+    layout = _layout(image, boxes, {})
+    assert find_printed_name(Field.LAST_NAME, "KOEHLER", layout, reader, exclude=set()).text == "KÖHLER"
