@@ -8,8 +8,9 @@ it is. This stage reads the label above each line the UNET took for a name (Tess
 script), looks it up in a lexicon of ICAO 9303 / AAMVA labels in the languages VEID supports, and
 re-assigns the first- and last-name fields where a label says otherwise; a line under another
 field's label ("EYES", "Nationality") is no name at all. Lines whose label cannot be read or is not
-in the lexicon keep the UNET's choice. A name left without a line (the UNET painted none, or a
-label took it away) is looked for under the labels of the lines no field holds.
+in the lexicon keep the UNET's choice. A key field left without a line (the UNET painted none, or
+a label took it away: licence fronts, whose items a design may print in any order) is looked for
+under the labels of the lines no field holds ("DLN", "DOB", "LN").
 """
 
 from __future__ import annotations
@@ -26,40 +27,43 @@ from pipelines.document.fields import FieldLayout, Preprocess, line_field_box, p
 from pipelines.document.tesseract import Tesseract
 from veid.types import FIELD_CLASS, Box, Field
 
-#: Printed labels of the surname and of the given names (upper case, no diacritics): ICAO 9303
-#: field captions in English, French, German, Spanish, Italian, Dutch, Portuguese, Polish and
-#: Swedish, and the AAMVA licence captions (numbered "1"/"2" and the LN/FN abbreviations).
-LEXICON: dict[Field, tuple[str, ...]] = {
+#: What :func:`read_label` returns for the label of a field VEID does not read (sex, nationality...).
+OTHER = "other"
+
+#: Printed labels (upper case, no diacritics) of the key fields, and of the others (:data:`OTHER`): ICAO 9303
+#: field captions in English, French, German, Spanish, Italian, Dutch, Portuguese, Polish and Swedish, and
+#: the AAMVA licence captions (numbered "1"/"2" and the LN/FN/DLN/DOB abbreviations).
+LEXICON: dict[Field | str, tuple[str, ...]] = {
     Field.LAST_NAME: ("SURNAME", "SURNAMES", "LAST NAME", "FAMILY NAME", "LN", "NOM", "NOM DE FAMILLE", "NAME",
                       "NACHNAME", "FAMILIENNAME", "APELLIDOS", "APELLIDO", "COGNOME", "NAAM", "ACHTERNAAM",
                       "APELIDO", "APELIDOS", "NAZWISKO", "EFTERNAMN", "1"),
     Field.FIRST_NAME: ("GIVEN NAMES", "GIVEN NAME", "FIRST NAME", "FIRST NAMES", "FORENAMES", "FN", "PRENOMS",
                        "PRENOM", "VORNAMEN", "VORNAME", "NOMBRE", "NOMBRES", "NOME", "NOMI", "VOORNAMEN", "VOORNAAM",
                        "IMIONA", "IMIE", "FORNAMN", "2"),
+    Field.ID_NUMBER: ("DLN", "LICENSE NO", "LICENCE NO", "DL NO", "DOCUMENT NO", "DOCUMENT NUMBER", "PASSPORT NO",
+                      "CARD NO", "N DU DOCUMENT", "N DU PASSEPORT", "AUSWEISNUMMER", "PASS NR", "N DE DOCUMENTO",
+                      "N DE PASAPORTE", "N DOCUMENTO", "N PASSAPORTO", "DOCUMENTNUMMER", "PASPOORTNUMMER",
+                      "N DO DOCUMENTO", "N DO PASSAPORTE", "NUMER DOKUMENTU", "NR PASZPORTU", "DOKUMENTNUMMER",
+                      "PASSNUMMER"),
+    Field.DATE_OF_BIRTH: ("DATE OF BIRTH", "DOB", "BIRTH DATE", "DATE DE NAISSANCE", "GEBURTSDATUM", "GEBURTSTAG",
+                          "FECHA DE NACIMIENTO", "DATA DI NASCITA", "GEBOORTEDATUM", "DATA DE NASCIMENTO",
+                          "DATA URODZENIA", "FODELSEDATUM"),
+    OTHER: ("PLACE OF BIRTH", "NATIONALITY", "SEX", "DATE OF ISSUE", "DATE OF EXPIRY", "AUTHORITY", "PERSONAL NO",
+            "HEIGHT", "SIGNATURE", "ISSUING STATE", "COUNTRY CODE", "EXP", "EXPIRES", "ISS", "ISSUED", "HGT", "WGT",
+            "EYES", "HAIR", "CLASS", "ADDR", "ADDRESS", "RESTRICTIONS", "ENDORSEMENTS", "LIEU DE NAISSANCE",
+            "NATIONALITE", "SEXE", "DATE DE DELIVRANCE", "DATE D EXPIRATION", "AUTORITE", "STAATSANGEHORIGKEIT",
+            "GEBURTSORT", "GESCHLECHT", "GULTIG BIS", "AUSSTELLUNGSDATUM", "BEHORDE", "LUGAR DE NACIMIENTO",
+            "NACIONALIDAD", "SEXO", "FECHA DE EXPEDICION", "FECHA DE CADUCIDAD", "AUTORIDAD", "LUOGO DI NASCITA",
+            "CITTADINANZA", "SESSO", "SCADENZA", "DATA DI RILASCIO", "AUTORITA", "GEBOORTEPLAATS", "NATIONALITEIT",
+            "GESLACHT", "GELDIG TOT", "DATUM VAN AFGIFTE", "LOCAL DE NASCIMENTO", "NACIONALIDADE", "DATA DE VALIDADE",
+            "DATA DE EMISSAO", "MIEJSCE URODZENIA", "OBYWATELSTWO", "PLEC", "DATA WAZNOSCI", "DATA WYDANIA",
+            "FODELSEORT", "KON", "NATIONALITET", "GILTIG TILL",
+            "DRIVER LICENSE", "DRIVERS LICENSE", "DRIVER LICENCE", "IDENTITY CARD", "PASSPORT"),  # titles
 }
 _ENTRIES = [(entry, f) for f, entries in LEXICON.items() for entry in entries]
-#: Printed labels of the other fields of ICAO 9303 documents and AAMVA licences, in the same languages: a
-#: line under one of them is not a name, whatever the UNET painted ("BRO" under "EYES", "ESP" under
-#: "Nationality").
-OTHER_LABELS: tuple[str, ...] = (
-    "DATE OF BIRTH", "PLACE OF BIRTH", "NATIONALITY", "SEX", "DATE OF ISSUE", "DATE OF EXPIRY", "AUTHORITY",
-    "DOCUMENT NO", "PASSPORT NO", "PERSONAL NO", "HEIGHT", "SIGNATURE", "ISSUING STATE", "COUNTRY CODE",
-    "DLN", "LICENSE NO", "DOB", "EXP", "EXPIRES", "ISS", "ISSUED", "HGT", "WGT", "EYES", "HAIR", "CLASS",
-    "ADDR", "ADDRESS", "RESTRICTIONS", "ENDORSEMENTS",
-    "DATE DE NAISSANCE", "LIEU DE NAISSANCE", "NATIONALITE", "SEXE", "DATE DE DELIVRANCE", "DATE D EXPIRATION",
-    "AUTORITE", "STAATSANGEHORIGKEIT", "GEBURTSDATUM", "GEBURTSTAG", "GEBURTSORT", "GESCHLECHT", "GULTIG BIS",
-    "AUSSTELLUNGSDATUM", "BEHORDE", "AUSWEISNUMMER", "FECHA DE NACIMIENTO", "LUGAR DE NACIMIENTO", "NACIONALIDAD",
-    "SEXO", "FECHA DE EXPEDICION", "FECHA DE CADUCIDAD", "AUTORIDAD", "DATA DI NASCITA", "LUOGO DI NASCITA",
-    "CITTADINANZA", "SESSO", "SCADENZA", "DATA DI RILASCIO", "AUTORITA", "GEBOORTEDATUM", "GEBOORTEPLAATS",
-    "NATIONALITEIT", "GESLACHT", "GELDIG TOT", "DATUM VAN AFGIFTE", "DOCUMENTNUMMER", "PASPOORTNUMMER",
-    "DATA DE NASCIMENTO", "LOCAL DE NASCIMENTO", "NACIONALIDADE", "DATA DE VALIDADE", "DATA DE EMISSAO",
-    "DATA URODZENIA", "MIEJSCE URODZENIA", "OBYWATELSTWO", "PLEC", "DATA WAZNOSCI", "DATA WYDANIA",
-    "NUMER DOKUMENTU", "FODELSEDATUM", "FODELSEORT", "KON", "NATIONALITET", "GILTIG TILL", "DOKUMENTNUMMER",
-    "PASSNUMMER",
-)
-#: What :meth:`NameLabels.classify` returns for a label of a field that is not a name.
-OTHER = "other"
 NAME_FIELDS = (Field.FIRST_NAME, Field.LAST_NAME)
+#: The fields a line is looked for under the labels when the UNET painted none.
+SCAN_FIELDS = (*NAME_FIELDS, Field.ID_NUMBER, Field.DATE_OF_BIRTH)
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,8 @@ class LabelConfig:
         strip_height: when CRAFT found no words above a value (label print can be too small for it), the
             strip this many value heights high just above the value is read instead.
         readings: the ways a label crop is read, in order (see :class:`LabelReading`).
-        scan_lines: when a name field has no line after that (the UNET painted none, or painted the other
-            name's), the labels above this many of the lines no field holds are read to find it (0: off).
+        scan_lines: when a key field has no line after that (the UNET painted none, or a label took it away),
+            the labels above this many of the lines no field holds are read to find it (0: off).
     """
 
     enabled: bool = True
@@ -115,8 +119,8 @@ def _similarity(span: str, entry: str) -> float:
     return difflib.SequenceMatcher(None, span, entry).ratio()
 
 
-def _match_span(span: str, min_similarity: float) -> tuple[float, Field | None]:
-    """Best lexicon score of one span and its field (``None`` when both fields score the same)."""
+def _match_span(span: str, min_similarity: float) -> tuple[float, Field | str | None]:
+    """Best lexicon score of one span and its field (``None`` when two fields score the same)."""
     best, best_field = 0.0, None
     for entry, f in _ENTRIES:
         score = _similarity(span, entry)
@@ -127,12 +131,14 @@ def _match_span(span: str, min_similarity: float) -> tuple[float, Field | None]:
     return (best, best_field) if best >= min_similarity else (0.0, None)
 
 
-def classify_label(text: str, min_similarity: float = 0.75) -> Field | None:
-    """The name field a printed label announces, or ``None`` (another field, unreadable, ambiguous).
+def read_label(text: str, min_similarity: float = 0.75) -> Field | str | None:
+    """The field a printed label announces: a key :class:`Field`, :data:`OTHER` (a field VEID does not
+    read), or ``None`` (unreadable, not a label, ambiguous).
 
-    Labels are bilingual ("Surname / Nom"), numbered ("1. SURNAME") or a bare AAMVA number ("1" surname,
-    "2" given names). Runs of one to three words are looked up, longest first, so "GIVEN NAMES" is read
-    as one caption rather than "NAMES" as a misread "SURNAMES"; every caption found must name the same field.
+    Labels are bilingual ("Surname / Nom"), numbered ("1. SURNAME", "4d DLN") or a bare AAMVA number ("1"
+    surname, "2" given names). Runs of one to three words are looked up, longest first, so "GIVEN NAMES"
+    is read as one caption rather than "NAMES" as a misread "SURNAMES"; every caption found must name the
+    same field.
     """
     tokens = _tokens(text)
     if len(tokens) == 1 and tokens[0].isdigit():
@@ -152,16 +158,10 @@ def classify_label(text: str, min_similarity: float = 0.75) -> Field | None:
     return verdicts.pop() if len(verdicts) == 1 else None
 
 
-def labels_other_field(text: str, min_similarity: float = 0.75) -> bool:
-    """Whether a printed label announces a field that is not a name (``"18 EYES"``, ``"Nationalité"``);
-    call it on labels :func:`classify_label` found no name in."""
-    words = [t for t in _tokens(text) if not t.isdigit() and t != "/"]
-    for n in (3, 2, 1):
-        for i in range(len(words) - n + 1):
-            span = " ".join(words[i:i + n])
-            if any(_similarity(span, entry) >= min_similarity for entry in OTHER_LABELS):
-                return True
-    return False
+def classify_label(text: str, min_similarity: float = 0.75) -> Field | None:
+    """The name field a printed label announces, or ``None`` (another field, unreadable, ambiguous)."""
+    f = read_label(text, min_similarity)
+    return f if f in NAME_FIELDS else None
 
 
 def label_box(bounds: list[Box], value: Box, max_gap: float = 1.2) -> Box | None:
@@ -205,8 +205,8 @@ class NameLabels:
         self._engines = {lang: Tesseract(psm=7, lang=lang) for lang in {r.lang for r in self.cfg.readings}}
 
     def classify(self, image: np.ndarray, box: Box) -> Field | str | None:
-        """The name field the label in ``box`` (image pixels) announces, or :data:`OTHER` for another field's
-        label: the first reading that names a field decides."""
+        """The field the label in ``box`` (image pixels) announces (see :func:`read_label`): the first reading
+        that names one decides."""
         pad = 0.15 * box.height
         b = box.expand(pad, pad).clip(image.shape[1], image.shape[0])
         crop = image[int(b.y0):int(np.ceil(b.y1)), int(b.x0):int(np.ceil(b.x1))]
@@ -214,11 +214,8 @@ class NameLabels:
             return None
         for reading in self.cfg.readings:
             text = self._engines[reading.lang].read(preprocess(crop, reading)).text
-            f = classify_label(text, self.cfg.min_similarity)
-            if f is not None:
+            if (f := read_label(text, self.cfg.min_similarity)) is not None:
                 return f
-            if labels_other_field(text, self.cfg.min_similarity):
-                return OTHER
         return None
 
     def _candidates(self, layout: FieldLayout) -> list[tuple[tuple[int, ...], float]]:
@@ -247,14 +244,11 @@ class NameLabels:
         labelled: dict[Field, list[tuple[tuple[int, ...], float]]] = {f: [] for f in NAME_FIELDS}
         disowned: set[int] = set()  # words of lines under another field's label
         for line, score in self._candidates(layout):
-            value = bounds[line[0]]
-            for k in line[1:]:
-                value = value.union(bounds[k])
             f = self._label_of(layout.image, bounds, line)
-            if f == OTHER:
-                disowned.update(line)
-            elif f is not None:
+            if f in NAME_FIELDS:
                 labelled[f].append((line, score))
+            elif f is not None:
+                disowned.update(line)
         fields = dict(layout.fields)
         claimed = {k for lines in labelled.values() for line, _ in lines for k in line}
         for f in NAME_FIELDS:
@@ -264,12 +258,14 @@ class NameLabels:
             elif f in fields and (claimed | disowned) & layout.word_indices([f]):
                 del fields[f]  # the UNET's line for this field carries the other name's label, or another field's
         out = replace(layout, fields=fields) if fields != layout.fields else layout
-        missing = [f for f in NAME_FIELDS if f not in out.fields]
-        return self._scan(out, bounds, missing) if missing and self.cfg.scan_lines > 0 else out
+        missing = [f for f in SCAN_FIELDS if f not in out.fields]
+        if not missing or not layout.fields or self.cfg.scan_lines <= 0:  # no field at all: no front, no labels
+            return out
+        return self._scan(out, bounds, missing)
 
     def _label_of(self, image: np.ndarray, bounds: list[Box], line: tuple[int, ...],
                   strip: bool = True) -> Field | str | None:
-        """The name field (or :data:`OTHER`) the label above the text line ``line`` (word indices) announces;
+        """The field (or :data:`OTHER`) the label above the text line ``line`` (word indices) announces;
         with ``strip``, the strip above it is read when CRAFT found no label line there."""
         value = bounds[line[0]]
         for k in line[1:]:
@@ -283,10 +279,10 @@ class NameLabels:
         return None
 
     def _scan(self, layout: FieldLayout, bounds: list[Box], missing: list[Field]) -> FieldLayout:
-        """``layout`` with each name field in ``missing`` set to the first line no field holds whose label
-        names it (lines the name masks touch first, then top to bottom; at most ``scan_lines``)."""
+        """``layout`` with each field in ``missing`` set to the first line no field holds whose label names it
+        (lines the missing fields' masks touch first, then top to bottom; at most ``scan_lines``)."""
         fields = dict(layout.fields)
-        for line in text_lines(layout, layout.word_indices(fields), NAME_FIELDS)[:self.cfg.scan_lines]:
+        for line in text_lines(layout, layout.word_indices(fields), tuple(missing))[:self.cfg.scan_lines]:
             f = self._label_of(layout.image, bounds, line, strip=False)  # a word-less strip reads too loosely
             if f in missing:
                 fields[f] = line_field_box(layout, f, line, self.extend, 0.0)

@@ -17,11 +17,12 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
 _MONTHS.update({"MAI": 5, "JUIN": 6, "JUIL": 7, "AOUT": 8, "AOU": 8, "OKT": 10, "DEZ": 12, "MRZ": 3, "FEV": 2,
                 "AVR": 4, "DIC": 12, "ENE": 1, "ABR": 4, "AGO": 8, "SET": 9, "GEN": 1, "MAG": 5, "LUG": 7, "OTT": 10})
 
-#: ID number shapes per document family (after upper-casing and removing spaces).
+#: ID number shapes per document family (after upper-casing and removing spaces); every one holds a
+#: digit (a word read as the number, "CALIFORNIA", is not one).
 ID_FORMATS = {
-    DocumentFamily.ID_CARD_TD1: re.compile(r"^[A-Z0-9]{6,9}$"),
-    DocumentFamily.PASSPORT_TD3: re.compile(r"^[A-Z0-9]{6,9}$"),
-    DocumentFamily.DRIVER_LICENSE_AAMVA: re.compile(r"^[A-Z0-9]{4,25}$"),
+    DocumentFamily.ID_CARD_TD1: re.compile(r"^(?=.*\d)[A-Z0-9]{6,9}$"),
+    DocumentFamily.PASSPORT_TD3: re.compile(r"^(?=.*\d)[A-Z0-9]{6,9}$"),
+    DocumentFamily.DRIVER_LICENSE_AAMVA: re.compile(r"^(?=.*\d)[A-Z0-9]{4,25}$"),
 }
 
 

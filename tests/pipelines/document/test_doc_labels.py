@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.document.fields import FieldBox, FieldLayout, TextBox
 from pipelines.document.labels import (
-    LabelConfig, NameLabels, classify_label, label_box, label_strip, labels_other_field,
+    OTHER, LabelConfig, NameLabels, classify_label, label_box, label_strip, read_label,
 )
 from veid.types import FIELD_CLASS, Box, Field, Quad
 
@@ -43,13 +43,18 @@ def test_other_labels_and_ambiguous_ones_name_no_field(text):
     assert classify_label(text) is None
 
 
-@pytest.mark.parametrize(("text", "other"), [
-    ("18 EYES", True), ("Nationalité", True), ("Date of birth / Date de naissance", True), ("4d DLN", True),
-    ("Staatsangehörigkeit", True), ("Płeć", True), ("SEXE", True),
-    ("Surname", False), ("JANSEN", False), ("29-10-1971", False), ("", False), ("EYE", False), ("8", False),
+@pytest.mark.parametrize(("text", "expected"), [
+    ("4d DLN", Field.ID_NUMBER), ("LICENSE NO", Field.ID_NUMBER), ("N° du document", Field.ID_NUMBER),
+    ("Pass-Nr.", Field.ID_NUMBER), ("3 DOB", Field.DATE_OF_BIRTH), ("Date of birth / Date de naissance",
+                                                                    Field.DATE_OF_BIRTH),
+    ("Geburtsdatum", Field.DATE_OF_BIRTH), ("Surname / Nom", LAST),
+    ("18 EYES", OTHER), ("Nationalité", OTHER), ("Staatsangehörigkeit", OTHER), ("Płeć", OTHER), ("SEXE", OTHER),
+    ("Date of expiry", OTHER), ("DATE OF ISSUE", OTHER),
+    ("JANSEN", None), ("29-10-1971", None), ("", None), ("EYE", None), ("8", None),
+    ("Date of birth / Place of birth", None),  # two fields at once
 ])
-def test_labels_of_fields_that_are_not_names(text, other):
-    assert labels_other_field(text) is other
+def test_labels_of_every_field(text, expected):
+    assert read_label(text) == expected
 
 
 def test_label_box_is_the_left_aligned_line_just_above():
@@ -160,3 +165,15 @@ def test_a_name_line_under_another_fields_label_is_no_name_and_the_name_is_looke
     assert _text_of(out, FIRST, boxes) == [values[1]]
     out = NameLabels(LabelConfig(scan_lines=0))(layout)
     assert FIRST not in out.fields  # not scanned for: no given name rather than the eye colour
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_an_id_number_and_birth_date_the_unet_missed_are_found_by_their_labels():
+    image, boxes, values = _card([("EXP", "05/20/2031"), ("DOB", "05/20/1948"), ("LN", "MURPHY"),
+                                  ("LICENSE NO", "D1234567")])
+    layout = _layout(image, boxes, {LAST: [values[2]]})
+    out = NameLabels(LabelConfig())(layout)
+    assert _text_of(out, Field.DATE_OF_BIRTH, boxes) == [values[1]]  # not the expiry date above it
+    assert _text_of(out, Field.ID_NUMBER, boxes) == [values[3]]
+    assert FIRST not in out.fields  # no line carries its label
+    assert NameLabels(LabelConfig())(_layout(image, boxes, {})).fields == {}  # nothing painted: no front

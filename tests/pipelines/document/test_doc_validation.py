@@ -46,6 +46,9 @@ def test_id_number_format_per_family():
     assert v({Field.ID_NUMBER: "L898902C3"}, DocumentFamily.PASSPORT_TD3)[0].passed
     assert not v({Field.ID_NUMBER: "L898902C3XYZ"}, DocumentFamily.PASSPORT_TD3)[0].passed
     assert v({Field.ID_NUMBER: "NVK305275334298"}, DocumentFamily.DRIVER_LICENSE_AAMVA)[0].passed
+    # a word read where the number should be: no digit, no document number
+    assert not v({Field.ID_NUMBER: "CALIFORNIA"}, DocumentFamily.DRIVER_LICENSE_AAMVA)[0].passed
+    assert not v({Field.ID_NUMBER: "GASES"}, DocumentFamily.DRIVER_LICENSE_AAMVA)[0].passed
 
 
 def test_names_with_diacritics_keep_them_and_match_the_mrz_form():
