@@ -16,10 +16,14 @@ import numpy as np
 from veid.types import FIELD_CLASS, Box, Field, Quad
 
 #: Two words are on one line when their vertical extents overlap by this share of the
-#: smaller height and the horizontal gap between them is at most ``LINE_GAP`` x the
-#: larger height (a space is about 0.3-0.6 x the text height; grid columns are further apart).
+#: smaller height, the horizontal gap between them is at most ``LINE_GAP`` x the
+#: larger height (a space is about 0.3-0.6 x the text height; grid columns are further apart)
+#: and the smaller height is at least ``LINE_HEIGHT_RATIO`` x the larger: a tall stamp
+#: ("SPECIMEN" across a portrait) beside a column of small lines would otherwise chain the
+#: captions and values it overlaps into one "line".
 LINE_OVERLAP = 0.5
 LINE_GAP = 1.2
+LINE_HEIGHT_RATIO = 0.5
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,8 @@ def same_line(a: Box, b: Box) -> bool:
     """Whether two word boxes sit side by side on one text line (see :data:`LINE_GAP`)."""
     overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
     gap = max(a.x0, b.x0) - min(a.x1, b.x1)
-    return overlap >= LINE_OVERLAP * min(a.height, b.height) and gap <= LINE_GAP * max(a.height, b.height)
+    low, high = sorted((a.height, b.height))
+    return overlap >= LINE_OVERLAP * low and gap <= LINE_GAP * high and low >= LINE_HEIGHT_RATIO * high
 
 
 def line_groups(bounds: list[Box], idx: list[int]) -> list[list[int]]:
@@ -136,7 +141,9 @@ def whole_lines(matches: dict[Field, FieldMatch], words: list[Quad], fields: tup
                     continue
                 overlap = min(box.y1, b.y1) - max(box.y0, b.y0)
                 gap = max(box.x0, b.x0) - min(box.x1, b.x1)
-                if overlap >= LINE_OVERLAP * min(box.height, b.height) and gap <= max_gap * box.height:
+                low, high = sorted((box.height, b.height))
+                if (overlap >= LINE_OVERLAP * low and gap <= max_gap * box.height
+                        and low >= LINE_HEIGHT_RATIO * high):
                     line.add(k)
                     box = box.union(b)
                     grown = True

@@ -103,7 +103,7 @@ class OcrConfig:
 
     readings: tuple[Preprocess, ...] = DEFAULT_READINGS
     workers: int = 2
-    mrz_name_lines: int = 8
+    mrz_name_lines: int = 14
     birth_date_lines: int = 12
     min_holder_age: int = 16
     #: the Latin-script model reads the leading letter of "D62793288" that ``eng`` drops or reads as 1 or 7

@@ -32,14 +32,15 @@ OTHER = "other"
 
 #: Printed labels (upper case, no diacritics) of the key fields, and of the others (:data:`OTHER`): ICAO 9303
 #: field captions in English, French, German, Spanish, Italian, Dutch, Portuguese, Polish and Swedish, and
-#: the AAMVA licence captions (numbered "1"/"2" and the LN/FN/DLN/DOB abbreviations).
+#: the AAMVA licence captions (numbered "1"/"2" and the LN/FN/DLN/DOB abbreviations). "LAST" and "FIRST" stand
+#: alone when the caption's second word was not read.
 LEXICON: dict[Field | str, tuple[str, ...]] = {
     Field.LAST_NAME: ("SURNAME", "SURNAMES", "LAST NAME", "FAMILY NAME", "LN", "NOM", "NOM DE FAMILLE", "NAME",
                       "NACHNAME", "FAMILIENNAME", "APELLIDOS", "APELLIDO", "COGNOME", "NAAM", "ACHTERNAAM",
-                      "APELIDO", "APELIDOS", "NAZWISKO", "EFTERNAMN", "1"),
+                      "APELIDO", "APELIDOS", "NAZWISKO", "EFTERNAMN", "1", "LAST"),
     Field.FIRST_NAME: ("GIVEN NAMES", "GIVEN NAME", "FIRST NAME", "FIRST NAMES", "FORENAMES", "FN", "PRENOMS",
                        "PRENOM", "VORNAMEN", "VORNAME", "NOMBRE", "NOMBRES", "NOME", "NOMI", "VOORNAMEN", "VOORNAAM",
-                       "IMIONA", "IMIE", "FORNAMN", "2"),
+                       "IMIONA", "IMIE", "FORNAMN", "2", "FIRST"),
     Field.ID_NUMBER: ("DLN", "LICENSE NO", "LICENCE NO", "DL NO", "DOCUMENT NO", "DOCUMENT NUMBER", "PASSPORT NO",
                       "CARD NO", "N DU DOCUMENT", "N DU PASSEPORT", "AUSWEISNUMMER", "PASS NR", "N DE DOCUMENTO",
                       "N DE PASAPORTE", "N DOCUMENTO", "N PASSAPORTO", "DOCUMENTNUMMER", "PASPOORTNUMMER",
@@ -104,9 +105,11 @@ class LabelConfig:
 
 def _tokens(text: str) -> list[str]:
     """Label words: upper case, diacritics removed, punctuation dropped; slashes and the marks OCR reads
-    for them (``| } { ; :``, a lone ``I`` or ``L`` between words) become ``/``."""
+    for them (``| } { ; :``, a lone ``I`` or ``L`` between words) become ``/``; a field number OCR joined
+    to its caption is split from it (``1SURNAME``)."""
     text = unicodedata.normalize("NFKD", text.upper().replace("Ł", "L").replace("Ø", "O"))
     text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"\b(\d+)([A-Z]{3,})", r"\1 \2", text)
     text = re.sub(r"[|{}\\;:!?]", " / ", text)
     words = re.sub(r"[^A-Z0-9/ ]", " ", text).replace("/", " / ").split()
     return ["/" if w in ("I", "L", "J") and 0 < i < len(words) - 1 else w for i, w in enumerate(words)]
@@ -119,16 +122,22 @@ def _similarity(span: str, entry: str) -> float:
     return difflib.SequenceMatcher(None, span, entry).ratio()
 
 
+#: A misread caption closer to one field's entries than to another's by less than this names neither
+#: ("FAST NAME": LAST NAME 0.89, FIRST NAME 0.84).
+MIN_MARGIN = 0.06
+
+
 def _match_span(span: str, min_similarity: float) -> tuple[float, Field | str | None]:
-    """Best lexicon score of one span and its field (``None`` when two fields score the same)."""
-    best, best_field = 0.0, None
+    """Best lexicon score of one span and its field (``None`` when another field scores within
+    :data:`MIN_MARGIN` of it, short of an exact match)."""
+    per_field: dict[Field | str, float] = {}
     for entry, f in _ENTRIES:
-        score = _similarity(span, entry)
-        if score > best:
-            best, best_field = score, f
-        elif score == best and score > 0 and f is not best_field:
-            best_field = None
-    return (best, best_field) if best >= min_similarity else (0.0, None)
+        per_field[f] = max(per_field.get(f, 0.0), _similarity(span, entry))
+    ranked = sorted(per_field.items(), key=lambda kv: -kv[1])
+    (best_field, best), runner_up = ranked[0], ranked[1][1] if len(ranked) > 1 else 0.0
+    if best < min_similarity:
+        return 0.0, None
+    return best, (best_field if best >= 1.0 or best - runner_up >= MIN_MARGIN else None)
 
 
 def read_label(text: str, min_similarity: float = 0.75) -> Field | str | None:
@@ -166,7 +175,11 @@ def classify_label(text: str, min_similarity: float = 0.75) -> Field | None:
 
 def label_box(bounds: list[Box], value: Box, max_gap: float = 1.2) -> Box | None:
     """The label printed just above ``value``: the lowest text line ending within ``max_gap`` value heights
-    above it whose leftmost word starts near the value's left edge; ``None`` when there is none."""
+    above it whose leftmost word starts near the value's left edge; ``None`` when there is none.
+
+    A line starting more than half a value height right of the value reaches back to its left edge: captions
+    are aligned with their values, and a first word CRAFT missed ("FIRST" of "FIRST NAME") would leave
+    "NAME", a surname caption of its own."""
     h = value.height
     above = [k for k, b in enumerate(bounds)
              if value.y0 - max_gap * h <= b.y1 <= value.y0 + 0.35 * h and b.height < 1.5 * h
@@ -181,6 +194,8 @@ def label_box(bounds: list[Box], value: Box, max_gap: float = 1.2) -> Box | None
             box = box.union(bounds[k])
         if best is None or box.y1 > best.y1:
             best = box
+    if best is not None and best.x0 > value.x0 + 0.5 * h:  # the caption's first word is missing
+        best = Box(value.x0 - 0.1 * h, best.y0, best.x1, best.y1)
     return best
 
 

@@ -63,11 +63,12 @@ def dropped_letters_only(mrz_name: str, printed: str, max_dropped: int = 2) -> b
 
     Names in the MRZ carry no check digit, and its OCR loses letters far more often than it
     invents them (``KELLY`` read as ``KELY``): a printed name that contains every MRZ letter in
-    order, plus at most ``max(max_dropped, len // 3)`` more, agrees with it.
+    order, plus at most ``max(max_dropped, len // 3)`` more, agrees with it. An MRZ name of fewer than
+    three letters (``AA``) is too little to go on: many short names hold its letters.
     """
     a, b = mrz_name.replace(" ", ""), printed.replace(" ", "")
     extra = len(b) - len(a)
-    if not a or extra <= 0 or extra > max(max_dropped, len(a) // 3):
+    if len(a) < 3 or extra <= 0 or extra > max(max_dropped, len(a) // 3):
         return False
     rest = iter(b)
     return all(ch in rest for ch in a)

@@ -28,7 +28,7 @@ LAST, FIRST = Field.LAST_NAME, Field.FIRST_NAME
     ("Nombre", FIRST), ("Förnamn", FIRST), ("FN", FIRST), ("FIRST NAME", FIRST), ("2", FIRST),
     # what Tesseract makes of small label print: a slash read as } | I or Í, letters confused
     ("Prénoms} Given names", FIRST), ("Nom Í Surname", LAST), ("Etornamn 1Sumame", LAST), ("VOONNÄMEN", FIRST),
-    ("NOME / GIVEN NAMES", FIRST), ("RANE I SURNAME", LAST), ("NOM? EFTERNAMN", LAST),
+    ("NOME / GIVEN NAMES", FIRST), ("RANE I SURNAME", LAST), ("NOM? EFTERNAMN", LAST), ("2Vornamen", FIRST),
 ])
 def test_labels_of_both_names_in_every_supported_language(text, expected):
     assert classify_label(text) is expected
@@ -38,6 +38,7 @@ def test_labels_of_both_names_in_every_supported_language(text, expected):
     "Date of birth", "Nationality", "Pass-Nr.", "3 DOB", "4d DLN", "29-10-1971", "REPUBLIK ÖSTERREICH", "POL",
     "", "Surname / Given names",  # both names at once: ambiguous, the UNET's choice stands
     "Nomx", "NAM",  # short captions must match exactly ("NOM" is the surname, "NOME" the given names)
+    "FAST NAME", "/ARST NAME",  # FIRST NAME misread: LAST NAME is nearly as close
 ])
 def test_other_labels_and_ambiguous_ones_name_no_field(text):
     assert classify_label(text) is None
@@ -50,6 +51,7 @@ def test_other_labels_and_ambiguous_ones_name_no_field(text):
     ("Geburtsdatum", Field.DATE_OF_BIRTH), ("Surname / Nom", LAST),
     ("18 EYES", OTHER), ("Nationalité", OTHER), ("Staatsangehörigkeit", OTHER), ("Płeć", OTHER), ("SEXE", OTHER),
     ("Date of expiry", OTHER), ("DATE OF ISSUE", OTHER),
+    ("LAST", LAST), ("FIRST", FIRST),  # the caption's second word unread
     ("JANSEN", None), ("29-10-1971", None), ("", None), ("EYE", None), ("8", None),
     ("Date of birth / Place of birth", None),  # two fields at once
 ])
@@ -65,6 +67,8 @@ def test_label_box_is_the_left_aligned_line_just_above():
              Box(100, 240, 200, 270)]  # the line below
     assert label_box(words, value).to_list() == [100.0, 180.0, 200.0, 195.0]
     assert label_box(words[2:], value) is None
+    # CRAFT found "NAME" of "FIRST NAME" only: the box still reaches the value's left edge, where "FIRST" is
+    assert label_box([Box(140, 180, 200, 195)], value).to_list() == [97.0, 180.0, 200.0, 195.0]
     strip = label_strip(value, 0.75)
     assert strip.y1 == value.y0 and strip.y0 == pytest.approx(200 - 22.5) and strip.x1 >= value.x0 + 8 * 30
 
