@@ -98,7 +98,7 @@ class LabelConfig:
     max_gap: float = 1.2
     min_coverage: float = 0.3
     strip_height: float = 0.75
-    scan_lines: int = 10
+    scan_lines: int = 16
     readings: tuple[LabelReading, ...] = (LabelReading(48, "none", "none"), LabelReading(32, "none", "otsu"),
                                           LabelReading(40, "median", "adaptive", 31, lang="Latin"))
 
@@ -295,9 +295,15 @@ class NameLabels:
 
     def _scan(self, layout: FieldLayout, bounds: list[Box], missing: list[Field]) -> FieldLayout:
         """``layout`` with each field in ``missing`` set to the first line no field holds whose label names it
-        (lines the missing fields' masks touch first, then top to bottom; at most ``scan_lines``)."""
+        (lines the missing fields' masks touch first, then top to bottom; at most ``scan_lines`` of those
+        whose text is about as high as the values the layout holds)."""
         fields = dict(layout.fields)
-        for line in text_lines(layout, layout.word_indices(fields), tuple(missing))[:self.cfg.scan_lines]:
+        held = layout.word_indices(fields)
+        lines = text_lines(layout, held, tuple(missing))
+        if held:  # values print at one size: lines much smaller (captions) or larger (titles, stamps) are not values
+            ref = float(np.median([bounds[k].height for k in held]))
+            lines = [ln for ln in lines if 0.7 * ref <= max(bounds[k].height for k in ln) <= 1.5 * ref]
+        for line in lines[:self.cfg.scan_lines]:
             f = self._label_of(layout.image, bounds, line, strip=False)  # a word-less strip reads too loosely
             if f in missing:
                 fields[f] = line_field_box(layout, f, line, self.extend, 0.0)

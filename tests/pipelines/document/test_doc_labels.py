@@ -181,3 +181,12 @@ def test_an_id_number_and_birth_date_the_unet_missed_are_found_by_their_labels()
     assert _text_of(out, Field.ID_NUMBER, boxes) == [values[3]]
     assert FIRST not in out.fields  # no line carries its label
     assert NameLabels(LabelConfig())(_layout(image, boxes, {})).fields == {}  # nothing painted: no front
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_the_scan_reads_value_lines_not_captions():
+    image, boxes, values = _card([("DLN", "D1234567"), ("EYES", "BRO"), ("SEX", "M"), ("CLASS", "D"), ("FN", "KARL")])
+    layout = _layout(image, boxes, {Field.ID_NUMBER: [values[0]]})
+    # four lines are read: the four values, not the captions between them (half their height)
+    out = NameLabels(LabelConfig(scan_lines=4))(layout)
+    assert _text_of(out, FIRST, boxes) == [values[4]]
