@@ -276,14 +276,26 @@ def line_field_box(layout: FieldLayout, f: Field, line: tuple[int, ...], extend:
     return FieldBox(f, box.clip(w, h) if h and w else box, parts, score)
 
 
-def text_lines(layout: FieldLayout, exclude: set[int], by: tuple[Field, ...]) -> list[tuple[int, ...]]:
+#: Value lines are printed at one size: with ``values_only``, :func:`text_lines` keeps the lines whose
+#: tallest word is this many times (low, high) the median height of the words other fields hold.
+#: Captions (0.5-0.8 x on the sample's designs), titles and stamps fall outside.
+VALUE_HEIGHT = (0.8, 1.5)
+
+
+def text_lines(layout: FieldLayout, exclude: set[int], by: tuple[Field, ...],
+               values_only: bool = False) -> list[tuple[int, ...]]:
     """The layout's text lines of words not in ``exclude`` (each left to right), those the masks of ``by``
-    cover most first, then top to bottom."""
+    cover most first, then top to bottom; with ``values_only`` (and words in ``exclude``, the values other
+    fields hold, to measure by), only lines about as high as those (:data:`VALUE_HEIGHT`)."""
     bounds = [w.quad.bounds() for w in layout.words]
     free = [k for k in range(len(bounds)) if k not in exclude]
     cover = (layout.coverage[:, [FIELD_CLASS[f] - 1 for f in by]].max(axis=1) if layout.coverage is not None
              else np.zeros(len(bounds)))
     lines = [tuple(sorted(g, key=lambda k: bounds[k].x0)) for g in line_groups(bounds, free)]
+    if values_only and exclude:
+        ref = float(np.median([bounds[k].height for k in exclude]))
+        low, high = VALUE_HEIGHT
+        lines = [ln for ln in lines if low * ref <= max(bounds[k].height for k in ln) <= high * ref]
     return sorted(lines, key=lambda ln: (-float(cover[list(ln)].max()), bounds[ln[0]].y0))
 
 

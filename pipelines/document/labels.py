@@ -298,11 +298,7 @@ class NameLabels:
         (lines the missing fields' masks touch first, then top to bottom; at most ``scan_lines`` of those
         whose text is about as high as the values the layout holds)."""
         fields = dict(layout.fields)
-        held = layout.word_indices(fields)
-        lines = text_lines(layout, held, tuple(missing))
-        if held:  # values print at one size: lines much smaller (captions) or larger (titles, stamps) are not values
-            ref = float(np.median([bounds[k].height for k in held]))
-            lines = [ln for ln in lines if 0.7 * ref <= max(bounds[k].height for k in ln) <= 1.5 * ref]
+        lines = text_lines(layout, layout.word_indices(fields), tuple(missing), values_only=True)
         for line in lines[:self.cfg.scan_lines]:
             f = self._label_of(layout.image, bounds, line, strip=False)  # a word-less strip reads too loosely
             if f in missing:

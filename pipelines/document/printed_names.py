@@ -2,8 +2,8 @@
 
 When the field models miss a name line, or the printed reading loses to the MRZ, the result carries
 the MRZ's transliteration (``BJOERN``, ``LOPEZ``) instead of the printed name (``BJÖRN``, ``LÓPEZ``).
-The MRZ name says what to look for: this step reads the document's other text lines (those a name
-mask touches first, at most ``max_lines``) and takes the one whose reading, transliterated the ICAO
+The MRZ name says what to look for: this step reads the document's other value lines (those a name
+mask touches first, at most ``max_lines``; captions and titles are skipped by their height) and takes the one whose reading, transliterated the ICAO
 way, *is* the MRZ name letter for letter, or would be but for diacritics Tesseract lost on the
 letters the MRZ writes as pairs (``KOHLER`` for ``KÖHLER``: ``diacritics.py`` puts them back).
 Failing that, a line that holds the MRZ name's letters with fewer word breaks (``O LIVER``) or with
@@ -38,7 +38,7 @@ def find_printed_name(f: Field, mrz_name: str, layout: FieldLayout, reader: Fiel
     if layout.image is None or not mrz_name:
         return None
     close = None
-    for line in text_lines(layout, exclude, NAME_FIELDS)[:max_lines]:
+    for line in text_lines(layout, exclude, NAME_FIELDS, values_only=True)[:max_lines]:
         for text in reader.read_line(layout, f, line, extend):
             name = normalize_name(text.text)
             if not name:

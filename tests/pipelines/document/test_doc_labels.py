@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipelines.document.fields import FieldBox, FieldLayout, TextBox
+from pipelines.document.fields import FieldBox, FieldLayout, TextBox, text_lines
 from pipelines.document.labels import (
     OTHER, LabelConfig, NameLabels, classify_label, label_box, label_strip, read_label,
 )
@@ -190,3 +190,12 @@ def test_the_scan_reads_value_lines_not_captions():
     # four lines are read: the four values, not the captions between them (half their height)
     out = NameLabels(LabelConfig(scan_lines=4))(layout)
     assert _text_of(out, FIRST, boxes) == [values[4]]
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_value_lines_are_those_printed_at_the_size_of_the_held_values():
+    image, boxes, values = _card([("DLN", "D1234567"), ("SEX", "M"), ("DOB", "05/20/1948")])
+    layout = _layout(image, boxes, {Field.ID_NUMBER: [values[0]]})
+    held = layout.word_indices(layout.fields)
+    assert len(text_lines(layout, held, (Field.DATE_OF_BIRTH,))) == 5  # three captions and two values
+    assert text_lines(layout, held, (Field.DATE_OF_BIRTH,), values_only=True) == [(values[1],), (values[2],)]
