@@ -81,11 +81,19 @@ def normalize_id(text: str) -> str:
 
 _YEAR_FIRST = re.compile(r"(\d{4})[-./ ](\d{1,2})[-./ ](\d{1,2})")  # 1972-04-15
 _NUMERIC = re.compile(r"(\d{1,2})[-./ ]+(\d{1,2})[-./ ]+(\d{2,4})")  # 15/04/1972 or, US, 04/15/1972
+#: the same with separators OCR lost (15041972, 1504/1972, 15/041972): two digits, two digits, a 19xx/20xx year
+_COMPACT = re.compile(r"(?<!\d)(\d{2})[-./ ]?(\d{2})[-./ ]?((?:19|20)\d{2})(?!\d)")
+
+
+def _numeric(t: str) -> re.Match | None:
+    """The day/month/year groups of an all-numeric date, with its separators or without."""
+    return _NUMERIC.search(t) or _COMPACT.search(t)
 
 
 def parse_date(text: str, *, us_order: bool = False) -> dt.date | None:
     """Parse a printed date: ``15/04/1972``, ``15.04.1972``, ``15 04 1972``, ``1972-04-15``, ``12 AUG 74``,
-    ``12 AUGUST/AOUT 74``, ``04/15/1972`` (``us_order``). Two-digit years fall in the past century window.
+    ``12 AUGUST/AOUT 74``, ``04/15/1972`` (``us_order``), and those whose separators OCR lost
+    (``15041972``, ``1504/1972``). Two-digit years fall in the past century window.
 
     Returns:
         The date, or ``None`` when the text is no date or an impossible one.
@@ -95,7 +103,7 @@ def parse_date(text: str, *, us_order: bool = False) -> dt.date | None:
     if m:
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
         return _date(y, mo, d)
-    m = _NUMERIC.search(t)
+    m = _numeric(t)
     if m:
         a, b, y = int(m.group(1)), int(m.group(2)), _year(m.group(3))
         return _date(y, a, b) if us_order else _date(y, b, a)
@@ -110,7 +118,7 @@ def date_order_ambiguous(text: str) -> bool:
     """Whether a printed all-numeric date reads both day-first and month-first (``08/04/1943``:
     8 April or August 4). Year-first dates, spelled-out months and ``13/04`` are unambiguous."""
     t = text.upper().strip()
-    m = None if _YEAR_FIRST.search(t) else _NUMERIC.search(t)
+    m = None if _YEAR_FIRST.search(t) else _numeric(t)
     if m is None:
         return False
     a, b = int(m.group(1)), int(m.group(2))

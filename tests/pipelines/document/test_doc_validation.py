@@ -20,12 +20,14 @@ TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F120
     ("15/04/1972", False, "1972-04-15"), ("15.04.1972", False, "1972-04-15"), ("15 06 1947", False, "1947-06-15"),
     ("1975-02-20", False, "1975-02-20"), ("12 AUGUST/AOUT 74", False, "1974-08-12"), ("27 MAY/MAI 97", False, "1997-05-27"),
     ("08/24/1950", True, "1950-08-24"), ("31 DEC 2031", False, "2031-12-31"),
+    # separators OCR lost
+    ("11091950", False, "1950-09-11"), ("1021/1953.", True, "1953-10-21"), ("10/211953", True, "1953-10-21"),
 ])
 def test_dates_parse(text, us, iso):
     assert parse_date(text, us_order=us).isoformat() == iso
 
 
-@pytest.mark.parametrize("text", ["31/02/1990", "hello", "", "99 99 9999"])
+@pytest.mark.parametrize("text", ["31/02/1990", "hello", "", "99 99 9999", "D62793288", "123456789", "12345678"])
 def test_impossible_dates_are_none(text):
     assert parse_date(text) is None
 
@@ -105,6 +107,7 @@ def test_mrz_names_that_only_dropped_letters_agree_with_the_printed_name():
 @pytest.mark.parametrize("text, ambiguous", [
     ("08/04/1943", True), ("04.08.1943", True), ("08/24/1950", False), ("24/08/1950", False),
     ("07/07/1960", False), ("1943-08-04", False), ("04 AUG 1943", False), ("not a date", False),
+    ("08041943", True), ("1021/1953", False),
 ])
 def test_date_order_ambiguous_only_when_both_readings_are_dates(text, ambiguous):
     from pipelines.document.validation import date_order_ambiguous
