@@ -137,7 +137,8 @@ def _match_span(span: str, min_similarity: float) -> tuple[float, Field | str | 
     (best_field, best), runner_up = ranked[0], ranked[1][1] if len(ranked) > 1 else 0.0
     if best < min_similarity:
         return 0.0, None
-    return best, (best_field if best >= 1.0 or best - runner_up >= MIN_MARGIN else None)
+    exact = best >= 1.0 and runner_up < best
+    return best, (best_field if exact or best - runner_up >= MIN_MARGIN else None)
 
 
 def read_label(text: str, min_similarity: float = 0.75) -> Field | str | None:
