@@ -10,7 +10,9 @@ re-assigns the first- and last-name fields where a label says otherwise; a line 
 field's label ("EYES", "Nationality") is no name at all. Lines whose label cannot be read or is not
 in the lexicon keep the UNET's choice. A key field left without a line (the UNET painted none, or
 a label took it away: licence fronts, whose items a design may print in any order) is looked for
-under the labels of the lines no field holds ("DLN", "DOB", "LN").
+under the labels of the value lines no field holds ("DLN", "DOB", "LN"; captions and titles are told
+from values by their height). A misread caption about as close to two fields' captions ("FAST NAME")
+decides nothing.
 """
 
 from __future__ import annotations
