@@ -54,12 +54,17 @@ def word_coverage(probs: np.ndarray, bounds: list[Box], scale: float, threshold:
     return out
 
 
-def same_line(a: Box, b: Box) -> bool:
-    """Whether two word boxes sit side by side on one text line (see :data:`LINE_GAP`)."""
+def _beside(a: Box, b: Box, max_gap: float) -> bool:
+    """Whether two boxes of similar height overlap vertically and lie at most ``max_gap`` pixels apart."""
     overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
     gap = max(a.x0, b.x0) - min(a.x1, b.x1)
     low, high = sorted((a.height, b.height))
-    return overlap >= LINE_OVERLAP * low and gap <= LINE_GAP * high and low >= LINE_HEIGHT_RATIO * high
+    return overlap >= LINE_OVERLAP * low and gap <= max_gap and low >= LINE_HEIGHT_RATIO * high
+
+
+def same_line(a: Box, b: Box) -> bool:
+    """Whether two word boxes sit side by side on one text line (see :data:`LINE_GAP`)."""
+    return _beside(a, b, LINE_GAP * max(a.height, b.height))
 
 
 def line_groups(bounds: list[Box], idx: list[int]) -> list[list[int]]:
@@ -139,11 +144,7 @@ def whole_lines(matches: dict[Field, FieldMatch], words: list[Quad], fields: tup
             for k, b in enumerate(bounds):
                 if k in line or k in others:
                     continue
-                overlap = min(box.y1, b.y1) - max(box.y0, b.y0)
-                gap = max(box.x0, b.x0) - min(box.x1, b.x1)
-                low, high = sorted((box.height, b.height))
-                if (overlap >= LINE_OVERLAP * low and gap <= max_gap * box.height
-                        and low >= LINE_HEIGHT_RATIO * high):
+                if _beside(box, b, max_gap * box.height):
                     line.add(k)
                     box = box.union(b)
                     grown = True
