@@ -221,6 +221,7 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
 
     verify_document(decode_image(synth_dir / test[0]["image"], cfg.input), cfg, stages)
     lat, cpu, orient_ok, errors = [], [], 0, 0
+    portraits = [0, 0]  # fronts whose portrait was handed to the face stage, fronts
     stage_ms: dict[str, list[float]] = {}
     exact = {f: 0 for f in Field}
     folded = {f: 0 for f in Field}
@@ -246,6 +247,9 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
             orient_ok += 1 if res.barcodes else 0  # no portrait: the barcode reader handles rotation itself
         elif res is not None:  # from the portrait, or from the MRZ when MTCNN found no face
             orient_ok += res.orientation.angle % 360 == r["orientation"] % 360
+        if r["side"] == "front":
+            portraits[0] += res is not None and res.portrait is not None
+            portraits[1] += 1
         truth = _synth_truth(r)
         fam = per_family.setdefault(f"{r['family']}/{r['side']}", [0, 0])
         fam[1] += 4
@@ -273,6 +277,7 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
           f"{params.name})")
     print(f"{'metric':<40} {'value':>10}")
     print(f"{'orientation accuracy':<40} {orient_ok / n:10.3f}")
+    print(f"{'portrait found (fronts)':<40} {portraits[0]:>5d}/{portraits[1]:<4d}")
     for f in Field:
         print(f"{'exact match ' + f.value:<40} {exact[f] / n:10.3f}")
     for f in Field:

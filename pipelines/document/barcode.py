@@ -47,11 +47,17 @@ class BarcodeConfig:
         try_rotate: let zxing-cpp also try 90/270 degree rotations.
         try_downscale: let zxing-cpp also try downscaled images (large photos).
         use_pyzbar: also run pyzbar for QR and 1-D codes.
+        rectify_scale: when zxing-cpp locates a PDF417 but cannot decode it (too many codeword errors,
+            typically a symbol bent by perspective), warp the located quadrilateral flat at this scale and
+            decode again (0: off).
+        rectify_margin: quiet zone added around the flattened symbol, as a fraction of its width.
     """
 
     try_rotate: bool = True
     try_downscale: bool = True
     use_pyzbar: bool = True
+    rectify_scale: float = 1.5
+    rectify_margin: float = 0.08
 
 
 def _zxing_format(name: str) -> BarcodeFormat:
@@ -65,6 +71,12 @@ def _zxing_format(name: str) -> BarcodeFormat:
     if "39" in name:
         return BarcodeFormat.CODE39
     return BarcodeFormat.OTHER
+
+
+def _corners(pos) -> np.ndarray:
+    """zxing-cpp's position as a ``4x2`` array, clockwise from the symbol's top-left corner."""
+    return np.asarray([[pos.top_left.x, pos.top_left.y], [pos.top_right.x, pos.top_right.y],
+                       [pos.bottom_right.x, pos.bottom_right.y], [pos.bottom_left.x, pos.bottom_left.y]], np.float64)
 
 
 class BarcodeReader:
@@ -84,21 +96,47 @@ class BarcodeReader:
         except ImportError as exc:
             raise StageError("zxing-cpp is not installed") from exc
         found: list[Barcode] = []
+        rectify = self.cfg.rectify_scale > 0
         try:
             results = zxingcpp.read_barcodes(image, try_rotate=self.cfg.try_rotate,
-                                             try_downscale=self.cfg.try_downscale)
+                                             try_downscale=self.cfg.try_downscale, return_errors=rectify)
+            for r in results:
+                if r.valid:
+                    found.append(Barcode(_zxing_format(str(r.format)), bytes(r.bytes), r.text,
+                                         Quad.from_array(_corners(r.position))))
+            if rectify and not any(b.format is BarcodeFormat.PDF417 for b in found):
+                for r in results:
+                    if not r.valid and _zxing_format(str(r.format)) is BarcodeFormat.PDF417:
+                        found += self._rectified(zxingcpp, image, _corners(r.position))
+                        if found:
+                            break
         except (RuntimeError, ValueError) as exc:
             raise StageError(f"zxing-cpp failed: {exc}") from exc
-        for r in results:
-            if not r.valid:
-                continue
-            pos = r.position
-            quad = Quad.from_array([[pos.top_left.x, pos.top_left.y], [pos.top_right.x, pos.top_right.y],
-                                    [pos.bottom_right.x, pos.bottom_right.y], [pos.bottom_left.x, pos.bottom_left.y]])
-            found.append(Barcode(_zxing_format(str(r.format)), bytes(r.bytes), r.text, quad))
         if self.cfg.use_pyzbar and not any(b.format is not BarcodeFormat.PDF417 for b in found):
             found += self._pyzbar(image, known={b.payload for b in found})
         return sorted(found, key=lambda b: b.format is not BarcodeFormat.PDF417)
+
+    def _rectified(self, zxingcpp, image: np.ndarray, corners: np.ndarray) -> list[Barcode]:
+        """The PDF417 symbols read from the quadrilateral ``corners`` warped flat (corners mapped back)."""
+        import cv2
+
+        width = float(np.linalg.norm(corners[1] - corners[0]))
+        height = float(np.linalg.norm(corners[3] - corners[0]))
+        if min(width, height) < 8:  # a degenerate location (corners on the image edge)
+            return []
+        w, h = round(width * self.cfg.rectify_scale), round(height * self.cfg.rectify_scale)
+        m = round(self.cfg.rectify_margin * w)
+        flat_corners = np.float32([[m, m], [w + m, m], [w + m, h + m], [m, h + m]])
+        matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), flat_corners)
+        flat = cv2.warpPerspective(image, matrix, (w + 2 * m, h + 2 * m), flags=cv2.INTER_CUBIC,
+                                   borderMode=cv2.BORDER_REPLICATE)
+        back = np.linalg.inv(matrix)
+        out = []
+        for r in zxingcpp.read_barcodes(flat, formats=zxingcpp.BarcodeFormat.PDF417, try_downscale=False):
+            if r.valid:
+                pts = cv2.perspectiveTransform(_corners(r.position)[None].astype(np.float64), back)[0]
+                out.append(Barcode(BarcodeFormat.PDF417, bytes(r.bytes), r.text, Quad.from_array(pts)))
+        return out
 
     @staticmethod
     def _pyzbar(image: np.ndarray, known: set[bytes]) -> list[Barcode]:

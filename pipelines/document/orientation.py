@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -26,6 +26,14 @@ class OrientationConfig:
             landmarks tell them apart.
         batch: run the candidate angles as MTCNN batches, one per image shape (0/180 and 90/270), instead of
             one call each.
+        hog_rerank: when MTCNN finds the face at more than one angle, the angle whose face dlib's HOG detector
+            scores highest wins. MTCNN finds a portrait turned by 90 degrees about as confidently as upright,
+            with upright-looking landmarks; dlib's frontal HOG model is trained on upright faces only.
+        hog_crop: side, pixels, of the square around a face hit that HOG re-scores (about 2x the face).
+        hog_fallback_side: when MTCNN finds no face at any angle, HOG searches the photo shrunk to this long
+            side at every candidate angle (0: no fallback). MTCNN misses some printed portraits (a SPECIMEN
+            stamp across the mouth, glare) that HOG finds.
+        hog_min_score: the HOG SVM margin a fallback face needs.
     """
 
     angles: tuple[int, ...] = (0, 90, 180, 270)
@@ -34,16 +42,31 @@ class OrientationConfig:
     min_confidence: float = 0.8
     landmark_weight: float = 0.5
     batch: bool = True
+    hog_rerank: bool = True
+    hog_crop: int = 160
+    hog_fallback_side: int = 640
+    hog_min_score: float = 0.0
 
 
 @dataclass(frozen=True)
 class FaceHit:
-    """The best face at one candidate angle: probability, upright-landmark flag, box in the turned image."""
+    """The best face at one candidate angle.
+
+    Attributes:
+        angle: the candidate rotation, degrees clockwise.
+        confidence: MTCNN's probability (0-1); for a HOG fallback face, its SVM margin clipped to 0-1.
+        upright: MTCNN's landmarks are upright (always true for HOG, which finds upright faces only).
+        box: x0, y0, x1, y1 in pixels of the work image (long side ``work_side``) turned by ``angle``.
+        hog: dlib HOG's margin for this face (``None``: not scored; ``-inf``: HOG sees no face there).
+        source: ``"mtcnn"`` or ``"hog"`` (the fallback).
+    """
 
     angle: int
     confidence: float
     upright: bool
-    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels of the turned work image
+    box: tuple[float, float, float, float]
+    hog: float | None = None
+    source: str = "mtcnn"
 
     def score(self, landmark_weight: float) -> float:
         return self.confidence + (landmark_weight if self.upright else -landmark_weight)
@@ -55,7 +78,8 @@ class Orientation:
 
     Attributes:
         angle: clockwise rotation, degrees, that the capture applied; :func:`upright` undoes it.
-        confidence: score margin of the winner over the runner-up, in ``[0, 1]`` (0 when no face).
+        confidence: score margin of the winner over the runner-up, in ``[0, 1]`` (0 when no face); when HOG
+            decided between angles, the HOG margin difference clipped to ``[0, 1]``.
         face_found: whether any candidate angle had a face.
         hits: the best face per angle (for debugging).
     """
@@ -102,11 +126,22 @@ class FaceOrientation:
         cfg: tunables.
         detector: an ``mtcnn.MTCNN`` (created on first use when omitted, with its networks compiled by
             :func:`pipelines.face.detect_graph.graph_mtcnn`; its weights ship in the wheel).
+        hog: dlib's frontal face detector (created on first use when omitted; built into dlib, no file).
     """
 
-    def __init__(self, cfg: OrientationConfig | None = None, detector: object | None = None) -> None:
+    def __init__(self, cfg: OrientationConfig | None = None, detector: object | None = None,
+                 hog: object | None = None) -> None:
         self.cfg = cfg or OrientationConfig()
         self._detector = detector
+        self._hog = hog
+
+    @property
+    def hog(self):
+        if self._hog is None:
+            import dlib
+
+            self._hog = dlib.get_frontal_face_detector()
+        return self._hog
 
     @property
     def detector(self):
@@ -153,8 +188,56 @@ class FaceOrientation:
             hits.append(FaceHit(angle, float(best["confidence"]), _upright(best), (x, y, x + bw, y + bh)))
         if not hits:
             return Orientation(0, 0.0, False, ())
+        if self.cfg.hog_rerank and len(hits) > 1:
+            hits = [replace(hit, hog=self._hog_score(turned_all[self.cfg.angles.index(hit.angle)], hit.box))
+                    for hit in hits]
+            scored = sorted(hits, key=lambda hit: (-hit.hog, -hit.score(self.cfg.landmark_weight)))
+            if np.isfinite(scored[0].hog):
+                second = scored[1].hog if np.isfinite(scored[1].hog) else -1.0
+                return Orientation(scored[0].angle, float(np.clip(scored[0].hog - second, 0.0, 1.0)), True, tuple(hits))
         ranked = sorted(hits, key=lambda hit: -hit.score(self.cfg.landmark_weight))
         top = ranked[0].score(self.cfg.landmark_weight)
         second = ranked[1].score(self.cfg.landmark_weight) if len(ranked) > 1 else 0.0
         margin = float(np.clip((top - second) / (1.0 + self.cfg.landmark_weight), 0.0, 1.0))
         return Orientation(ranked[0].angle, margin, True, tuple(hits))
+
+    def _hog_score(self, turned: np.ndarray, box: tuple[float, float, float, float]) -> float:
+        """dlib HOG's best margin in a square of twice the face's size around ``box`` (``-inf``: no face)."""
+        x0, y0, x1, y1 = box
+        cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)
+        ih, iw = turned.shape[:2]
+        crop = turned[int(max(0, cy - r)):int(min(ih, cy + r)), int(max(0, cx - r)):int(min(iw, cx + r))]
+        if crop.size == 0:
+            return -np.inf
+        k = self.cfg.hog_crop / max(crop.shape[:2])
+        crop = cv2.resize(crop, (max(1, round(crop.shape[1] * k)), max(1, round(crop.shape[0] * k))))
+        _, scores, _ = self.hog.run(np.ascontiguousarray(crop), 0, -1.0)
+        return float(max(scores, default=-np.inf))
+
+    def fallback(self, image: np.ndarray) -> Orientation:
+        """dlib HOG at every candidate angle, for a photo where MTCNN found no face (``face_found`` false when
+        HOG finds none either, or ``hog_fallback_side`` is 0); the face with the highest margin wins.
+
+        Separate from :meth:`__call__` so that a caller can first rule out a document with no portrait (a
+        licence back, whose barcode reads), where HOG could only find false faces.
+        """
+        if self.cfg.hog_fallback_side <= 0:
+            return Orientation(0, 0.0, False, ())
+        h, w = image.shape[:2]
+        work_scale = min(1.0, self.cfg.work_side / max(h, w))
+        s = min(1.0, self.cfg.hog_fallback_side / max(h, w))
+        small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+        k = work_scale / s  # HOG image -> work image
+        hits = []
+        for angle in self.cfg.angles:
+            rects, scores, _ = self.hog.run(rotate(small, angle), 0, self.cfg.hog_min_score)
+            if len(scores):
+                i = int(np.argmax(scores))
+                d = rects[i]
+                box = (d.left() * k, d.top() * k, d.right() * k, d.bottom() * k)
+                hits.append(FaceHit(angle, float(np.clip(scores[i], 0.0, 1.0)), True, box, float(scores[i]), "hog"))
+        if not hits:
+            return Orientation(0, 0.0, False, ())
+        ranked = sorted(hits, key=lambda hit: -hit.hog)
+        second = ranked[1].hog if len(ranked) > 1 else self.cfg.hog_min_score
+        return Orientation(ranked[0].angle, float(np.clip(ranked[0].hog - second, 0.0, 1.0)), True, tuple(hits))

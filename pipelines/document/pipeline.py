@@ -173,6 +173,20 @@ def _find_barcodes(reader: BarcodeReader, rgb: np.ndarray, warped: WarpedDocumen
     return tuple(found)
 
 
+def _warp(warper: DocumentWarper, upright: np.ndarray, *, required: bool) -> WarpedDocument | None:
+    """The flattened document; ``None`` when none is found and a barcode or MRZ may still judge the photo.
+
+    Raises:
+        InputError: no document in view and ``required`` (the photo shows a face).
+    """
+    try:
+        return warper(upright, allow_whole_frame=True)
+    except InputError:
+        if required:
+            raise
+        return None
+
+
 def _locate(locator: FieldLocator, labels: NameLabels | None,
             image: np.ndarray) -> tuple[FieldLayout | None, str | None, float]:
     """``(layout, error message, milliseconds)`` of the field models, then the name labels, on the warped document."""
@@ -284,32 +298,36 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         if on_portrait is not None:
             on_portrait(portrait)
     t0 = time.perf_counter()
-    try:
-        warped: WarpedDocument | None = stages.warper(upright, allow_whole_frame=True)
-    except InputError:
-        if orient.face_found:
-            raise
-        warped = None
+    warped = _warp(stages.warper, upright, required=orient.face_found)
     t["perspective"] = (time.perf_counter() - t0) * 1e3
     mrz_first = None
     if not orient.face_found:  # licence backs have no portrait: a barcode must then be in view
         t0 = time.perf_counter()
         barcodes = _find_barcodes(stages.barcode, rgb, warped)
         t["barcode"] = (time.perf_counter() - t0) * 1e3
-        if not barcodes:  # a portrait MTCNN missed: an MRZ (any rotation) still shows a document
+    if not orient.face_found and not barcodes:  # a portrait MTCNN missed: HOG may still see it
+        t0 = time.perf_counter()
+        orient = stages.orientation.fallback(rgb)
+        t["orientation"] += (time.perf_counter() - t0) * 1e3
+        if orient.face_found:
+            upright = rotate(rgb, orient.angle)
+            portrait, pbox = _portrait(rgb, upright, orient, stages.orientation.cfg.work_side)
+            if on_portrait is not None:
+                on_portrait(portrait)
             t0 = time.perf_counter()
-            mrz_first = stages.mrz(rgb)
-            t["mrz"] = (time.perf_counter() - t0) * 1e3
-            if mrz_first is None or mrz_first.reading.n_valid_checks < 2:
-                raise InputError("no face found in any orientation and neither a barcode nor an MRZ in view: "
-                                 "not an identity document")
-            angle = (360 - mrz_first.rotation) % 360  # the reader turned the photo clockwise by `rotation`
-            orient = Orientation(angle, 0.0, False, ())
-            upright = rotate(rgb, angle)
-            try:
-                warped = stages.warper(upright, allow_whole_frame=True)
-            except InputError:
-                warped = None
+            warped = _warp(stages.warper, upright, required=True)
+            t["perspective"] += (time.perf_counter() - t0) * 1e3
+    if not orient.face_found and not barcodes:  # no portrait at all: an MRZ (any rotation) still shows a document
+        t0 = time.perf_counter()
+        mrz_first = stages.mrz(rgb)
+        t["mrz"] = (time.perf_counter() - t0) * 1e3
+        if mrz_first is None or mrz_first.reading.n_valid_checks < 2:
+            raise InputError("no face found in any orientation and neither a barcode nor an MRZ in view: "
+                             "not an identity document")
+        angle = (360 - mrz_first.rotation) % 360  # the reader turned the photo clockwise by `rotation`
+        orient = Orientation(angle, 0.0, False, ())
+        upright = rotate(rgb, angle)
+        warped = _warp(stages.warper, upright, required=False)
 
     # CRAFT + UNET need only the warped document: they run in another thread while Tesseract reads the MRZ
     layout_job = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -78,3 +80,53 @@ def test_rotate_undoes_a_clockwise_turn():
     img = np.arange(12, dtype=np.uint8).reshape(3, 4)
     turned = np.rot90(img, k=-1)  # clockwise 90
     assert np.array_equal(rotate(turned, 90), img)
+
+
+class _StubMtcnn:
+    """Answers MTCNN calls (one image each, ``batch`` off) with preset faces, in the order of the angles."""
+
+    def __init__(self, faces_per_call: list[list[dict]]) -> None:
+        self._faces = list(faces_per_call)
+
+    def detect_faces(self, image, min_face_size=20):
+        return self._faces.pop(0)
+
+
+def _face(box: tuple[float, float, float, float], confidence: float) -> dict:
+    """An MTCNN-style face with upright-looking landmarks inside ``box`` (x0, y0, x1, y1)."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    at = lambda fx, fy: (x0 + fx * w, y0 + fy * h)  # noqa: E731
+    return {"box": [x0, y0, w, h], "confidence": confidence,
+            "keypoints": {"left_eye": at(0.3, 0.35), "right_eye": at(0.7, 0.35), "nose": at(0.5, 0.55),
+                          "mouth_left": at(0.35, 0.75), "mouth_right": at(0.65, 0.75)}}
+
+
+@pytest.mark.parametrize("rerank", [True, False])
+def test_hog_picks_the_upright_face_when_mtcnn_sees_it_at_two_angles(shared_data, orienter, rerank):
+    """MTCNN can find one portrait upright and turned by 90 degrees, the turned one a little more confidently;
+    dlib's HOG, trained on upright faces only, decides (without it the turned one wins: the test can fail)."""
+    photo, _ = _scene(_card(shared_data), 0)
+    true_box = next(h.box for h in orienter(photo).hits if h.angle == 0)
+    width = round(photo.shape[1] * orienter.cfg.work_side / max(photo.shape[:2]))
+    x0, y0, x1, y1 = true_box
+    turned_box = (y0, width - x1, y1, width - x0)  # the same face in the work image turned by 90 degrees
+    cfg = replace(orienter.cfg, angles=(0, 90), batch=False, hog_rerank=rerank)
+    stub = _StubMtcnn([[_face(true_box, 0.98)], [_face(turned_box, 0.999)]])
+    result = FaceOrientation(cfg, stub)(photo)
+    assert result.face_found
+    assert result.angle == (0 if rerank else 90)
+
+
+@pytest.mark.parametrize("angle", [0, 90, 180, 270])
+def test_hog_fallback_finds_the_portrait_upright(shared_data, orienter, angle):
+    photo, _ = _scene(_card(shared_data), angle)
+    result = orienter.fallback(photo)
+    assert result.face_found and result.angle == angle
+    assert all(hit.source == "hog" for hit in result.hits)
+
+
+def test_hog_fallback_reports_no_face_on_a_blank_page(orienter):
+    assert not orienter.fallback(np.full((400, 640, 3), 240, np.uint8)).face_found
+    off = FaceOrientation(replace(orienter.cfg, hog_fallback_side=0))
+    assert not off.fallback(np.full((400, 640, 3), 240, np.uint8)).face_found
