@@ -243,9 +243,7 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
         cpu.append(_cpu() - c)
         for stage, ms in (res.timings_ms.items() if res is not None else ()):
             stage_ms.setdefault(stage, []).append(ms)
-        if res is not None and r["side"] == "back" and not res.orientation.face_found:
-            orient_ok += 1 if res.barcodes else 0  # no portrait: the barcode reader handles rotation itself
-        elif res is not None:  # from the portrait, or from the MRZ when MTCNN found no face
+        if res is not None:  # from the portrait, else the MRZ, or on a licence back its PDF417 symbol
             orient_ok += res.orientation.angle % 360 == r["orientation"] % 360
         if r["side"] == "front":
             portraits[0] += res is not None and res.portrait is not None

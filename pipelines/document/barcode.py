@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from pipelines.document.aamva import AamvaData, parse_payload
+from pipelines.document.perspective import WarpedDocument
 from veid.errors import InputError, StageError
 from veid.types import Quad
 
@@ -77,6 +78,14 @@ def _corners(pos) -> np.ndarray:
     """zxing-cpp's position as a ``4x2`` array, clockwise from the symbol's top-left corner."""
     return np.asarray([[pos.top_left.x, pos.top_left.y], [pos.top_right.x, pos.top_right.y],
                        [pos.bottom_right.x, pos.bottom_right.y], [pos.bottom_left.x, pos.bottom_left.y]], np.float64)
+
+
+def symbol_angle(quad: Quad) -> int:
+    """The clockwise rotation (0, 90, 180 or 270 degrees) of a symbol in an image (y down), from its corners
+    listed clockwise from the symbol's own top-left: the direction of its top edge, to the nearest quarter turn."""
+    c = quad.to_array()
+    dx, dy = c[1] - c[0]
+    return int(round(float(np.degrees(np.arctan2(dy, dx))) / 90.0)) * 90 % 360
 
 
 class BarcodeReader:
@@ -154,3 +163,29 @@ class BarcodeReader:
                    "CODE39": BarcodeFormat.CODE39}.get(sym.type, BarcodeFormat.OTHER)
             out.append(Barcode(fmt, bytes(sym.data), sym.data.decode("latin-1"), quad))
         return out
+
+
+def _sharpened(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.addWeighted(image, 1.8, cv2.GaussianBlur(image, (0, 0), 2), -0.8, 0)
+
+
+def find_barcodes(reader: BarcodeReader, photo: np.ndarray, warped: WarpedDocument | None) -> tuple[Barcode, ...]:
+    """The barcodes of ``photo``, else of the flattened document at 1x, 1.5x, then 1.5x sharpened (a blurred
+    capture); quads always in ``photo`` pixels (mapped back through the warp)."""
+    import cv2
+
+    found = reader(photo)
+    if found or warped is None:
+        return tuple(found)
+    for scale, sharpen in ((1.0, False), (1.5, False), (1.5, True)):
+        image = _sharpened(warped.image) if sharpen else warped.image
+        if scale != 1.0:
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        found = reader(image)
+        if found:
+            to_photo = warped.homography @ np.diag([1 / scale, 1 / scale, 1.0])
+            return tuple(b if b.quad is None else replace(b, quad=Quad.from_array(cv2.perspectiveTransform(
+                b.quad.to_array()[None].astype(np.float64), to_photo)[0])) for b in found)
+    return ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -72,22 +73,34 @@ class FaceHit:
         return self.confidence + (landmark_weight if self.upright else -landmark_weight)
 
 
+class OrientationSource(str, enum.Enum):
+    """What told the document's rotation: its portrait (MTCNN, or HOG where MTCNN saw none), its MRZ, or the
+    PDF417 symbol of a licence back; ``none`` when nothing did (angle 0 is then no finding)."""
+
+    FACE = "face"
+    MRZ = "mrz"
+    BARCODE = "barcode"
+    NONE = "none"
+
+
 @dataclass(frozen=True)
 class Orientation:
     """Which rotation makes the document upright.
 
     Attributes:
-        angle: clockwise rotation, degrees, that the capture applied; :func:`upright` undoes it.
+        angle: clockwise rotation, degrees, that the capture applied; :func:`rotate` undoes it.
         confidence: score margin of the winner over the runner-up, in ``[0, 1]`` (0 when no face); when HOG
             decided between angles, the HOG margin difference clipped to ``[0, 1]``.
         face_found: whether any candidate angle had a face.
         hits: the best face per angle (for debugging).
+        source: what told the angle (the portrait, or where there is none, the MRZ or a PDF417).
     """
 
     angle: int
     confidence: float
     face_found: bool
     hits: tuple[FaceHit, ...] = field(default=())
+    source: OrientationSource = OrientationSource.NONE
 
 
 def rotate(image: np.ndarray, angle: float) -> np.ndarray:
@@ -194,12 +207,13 @@ class FaceOrientation:
             scored = sorted(hits, key=lambda hit: (-hit.hog, -hit.score(self.cfg.landmark_weight)))
             if np.isfinite(scored[0].hog):
                 second = scored[1].hog if np.isfinite(scored[1].hog) else -1.0
-                return Orientation(scored[0].angle, float(np.clip(scored[0].hog - second, 0.0, 1.0)), True, tuple(hits))
+                return Orientation(scored[0].angle, float(np.clip(scored[0].hog - second, 0.0, 1.0)), True, tuple(hits),
+                                   OrientationSource.FACE)
         ranked = sorted(hits, key=lambda hit: -hit.score(self.cfg.landmark_weight))
         top = ranked[0].score(self.cfg.landmark_weight)
         second = ranked[1].score(self.cfg.landmark_weight) if len(ranked) > 1 else 0.0
         margin = float(np.clip((top - second) / (1.0 + self.cfg.landmark_weight), 0.0, 1.0))
-        return Orientation(ranked[0].angle, margin, True, tuple(hits))
+        return Orientation(ranked[0].angle, margin, True, tuple(hits), OrientationSource.FACE)
 
     def _hog_score(self, turned: np.ndarray, box: tuple[float, float, float, float]) -> float:
         """dlib HOG's best margin in a square of twice the face's size around ``box`` (``-inf``: no face)."""
@@ -240,4 +254,5 @@ class FaceOrientation:
             return Orientation(0, 0.0, False, ())
         ranked = sorted(hits, key=lambda hit: -hit.hog)
         second = ranked[1].hog if len(ranked) > 1 else self.cfg.hog_min_score
-        return Orientation(ranked[0].angle, float(np.clip(ranked[0].hog - second, 0.0, 1.0)), True, tuple(hits))
+        return Orientation(ranked[0].angle, float(np.clip(ranked[0].hog - second, 0.0, 1.0)), True, tuple(hits),
+                           OrientationSource.FACE)

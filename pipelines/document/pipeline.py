@@ -11,7 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.document.barcode import Barcode, BarcodeConfig, BarcodeReader
+from pipelines.document.barcode import (
+    Barcode,
+    BarcodeConfig,
+    BarcodeFormat,
+    BarcodeReader,
+    find_barcodes,
+    symbol_angle,
+)
 from pipelines.document.birth_date import find_birth_date
 from pipelines.document.diacritics import restore
 from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
@@ -19,7 +26,13 @@ from pipelines.document.image_io import ImageLimits, decode_image
 from pipelines.document.labels import NAME_FIELDS, LabelConfig, NameLabels
 from pipelines.document.mrz import MrzReading
 from pipelines.document.mrz_reader import MrzReader, MrzReaderConfig
-from pipelines.document.orientation import FaceOrientation, Orientation, OrientationConfig, rotate
+from pipelines.document.orientation import (
+    FaceOrientation,
+    Orientation,
+    OrientationConfig,
+    OrientationSource,
+    rotate,
+)
 from pipelines.document.perspective import DocumentWarper, PerspectiveConfig, WarpedDocument
 from pipelines.document.printed_names import find_printed_name
 from pipelines.document.resolve import FieldResult, resolve_fields
@@ -143,7 +156,7 @@ class DocumentResult:
                                  for c in self.mrz.fields.checks]},
             "barcode": [{"format": b.format.value, "text": b.text, "aamva": b.aamva() is not None} for b in self.barcodes],
             "orientation": {"angle": self.orientation.angle, "confidence": round(self.orientation.confidence, 4),
-                            "face_found": self.orientation.face_found},
+                            "face_found": self.orientation.face_found, "source": self.orientation.source.value},
             "document_quad": self.warped.quad.to_list() if self.warped else None,
             "portrait_box": self.portrait_box.to_list() if self.portrait_box else None,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
@@ -157,20 +170,6 @@ def _family(mrz: MrzReading | None, barcodes: tuple[Barcode, ...], is_card: bool
     if any(b.aamva() is not None for b in barcodes):
         return DocumentFamily.DRIVER_LICENSE_AAMVA
     return DocumentFamily.DRIVER_LICENSE_AAMVA if is_card else None
-
-
-def _find_barcodes(reader: BarcodeReader, rgb: np.ndarray, warped: WarpedDocument | None) -> tuple[Barcode, ...]:
-    """Barcodes of the photo, else of the flattened document at 1x, 1.5x, then 1.5x sharpened."""
-    import cv2
-
-    found = reader(rgb)
-    if not found and warped is not None:
-        img = warped.image
-        found = reader(img) or reader(cv2.resize(img, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC))
-        if not found:  # blurred capture: unsharp mask, then 1.5x
-            sharp = cv2.addWeighted(img, 1.8, cv2.GaussianBlur(img, (0, 0), 2), -0.8, 0)
-            found = reader(cv2.resize(sharp, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC))
-    return tuple(found)
 
 
 def _warp(warper: DocumentWarper, upright: np.ndarray, *, required: bool) -> WarpedDocument | None:
@@ -303,8 +302,11 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     mrz_first = None
     if not orient.face_found:  # licence backs have no portrait: a barcode must then be in view
         t0 = time.perf_counter()
-        barcodes = _find_barcodes(stages.barcode, rgb, warped)
+        barcodes = find_barcodes(stages.barcode, rgb, warped)
         t["barcode"] = (time.perf_counter() - t0) * 1e3
+        pdf417 = next((b for b in barcodes if b.format is BarcodeFormat.PDF417 and b.quad is not None), None)
+        if pdf417 is not None:  # a licence back: the symbol's own rotation is the document's
+            orient = Orientation(symbol_angle(pdf417.quad), 0.0, False, (), OrientationSource.BARCODE)
     if not orient.face_found and not barcodes:  # a portrait MTCNN missed: HOG may still see it
         t0 = time.perf_counter()
         orient = stages.orientation.fallback(rgb)
@@ -325,7 +327,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
             raise InputError("no face found in any orientation and neither a barcode nor an MRZ in view: "
                              "not an identity document")
         angle = (360 - mrz_first.rotation) % 360  # the reader turned the photo clockwise by `rotation`
-        orient = Orientation(angle, 0.0, False, ())
+        orient = Orientation(angle, 0.0, False, (), OrientationSource.MRZ)
         upright = rotate(rgb, angle)
         warped = _warp(stages.warper, upright, required=False)
 

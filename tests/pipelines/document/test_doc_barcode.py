@@ -10,7 +10,7 @@ import pytest
 import zxingcpp
 
 from pipelines.document.aamva import AamvaRecord, build_payload
-from pipelines.document.barcode import BarcodeConfig, BarcodeFormat, BarcodeReader
+from pipelines.document.barcode import BarcodeConfig, BarcodeFormat, BarcodeReader, symbol_angle
 from pipelines.document.image_io import ImageLimits, decode_image
 from pipelines.document.validation import ValidationConfig, barcode_values, cross_check
 from veid.types import Field
@@ -84,3 +84,10 @@ def test_a_pdf417_bent_by_perspective_decodes_once_flattened(rectify):
     assert len(pdf) == 1 and pdf[0].payload == payload.encode("latin-1")
     corners = pdf[0].quad.to_array()  # mapped back into the photo: inside the bent symbol's outline
     assert corners[:, 0].min() > 20 and corners[:, 0].max() < w + 60
+
+
+@pytest.mark.parametrize("angle", [0, 90, 180, 270])
+def test_symbol_angle_is_the_capture_rotation(angle):
+    photo = np.ascontiguousarray(np.rot90(_licence_image(build_payload(RECORD)), k=-(angle // 90)))  # clockwise
+    pdf = [b for b in BarcodeReader()(photo) if b.format is BarcodeFormat.PDF417]
+    assert len(pdf) == 1 and symbol_angle(pdf[0].quad) == angle

@@ -7,8 +7,11 @@ import json
 
 import numpy as np
 import pytest
+import zxingcpp
 from click.testing import CliRunner
 
+from pipelines.document.aamva import AamvaRecord, build_payload
+from pipelines.document.orientation import OrientationSource
 from pipelines.document.pipeline import DocumentConfig, DocumentStages, load_config, verify_document
 from veid.errors import InputError
 from veid.types import Field
@@ -23,6 +26,7 @@ def test_specimen_passport_reads_and_checks(shared_data, stages):
     path = shared_data / "mrz-passporteye" / "tests_data" / "passport-td3.png"
     res = verify_document(path, DocumentConfig(), stages, today=dt.date(2026, 11, 28))
     assert res.orientation.face_found and res.orientation.angle == 0
+    assert res.orientation.source is OrientationSource.FACE
     assert res.mrz is not None and res.mrz.valid
     assert res.family is not None and res.family.value == "passport_td3"
     assert res.fields[Field.ID_NUMBER].value == "L898902C3"
@@ -45,6 +49,22 @@ def test_portrait_is_handed_over_as_soon_as_found(shared_data, stages):
     with pytest.raises(InputError):  # no face, no barcode, no MRZ: refused, and nothing was handed over
         verify_document(np.full((400, 640, 3), 240, np.uint8), DocumentConfig(), stages, on_portrait=handed.append)
     assert len(handed) == 1
+
+
+def test_a_turned_licence_back_takes_its_angle_from_the_pdf417(stages):
+    """No portrait on a licence back: the PDF417 symbol's own rotation is the document's."""
+    record = AamvaRecord(customer_id="S20572278", family_name="DOE", first_name="JANE", middle_name="",
+                         birth_date=dt.date(1980, 2, 3), issue_date=dt.date(2020, 1, 1), expiry_date=dt.date(2030, 1, 1),
+                         sex="F", street="1 MAIN ST", city="SALEM", jurisdiction="OR", postal_code="97301")
+    symbol = zxingcpp.create_barcode(build_payload(record), zxingcpp.BarcodeFormat.PDF417).to_image(scale=3)
+    back = np.full((460, 720), 235, np.uint8)
+    sym = np.asarray(symbol, np.uint8)  # 228 x 576 px
+    back[120:120 + sym.shape[0], 30:30 + sym.shape[1]] = sym
+    photo = np.ascontiguousarray(np.rot90(np.stack([back] * 3, axis=-1), k=-1))  # turned 90 degrees clockwise
+    res = verify_document(photo, DocumentConfig(), stages, today=dt.date(2026, 11, 28))
+    assert not res.orientation.face_found and res.orientation.source is OrientationSource.BARCODE
+    assert res.orientation.angle == 90
+    assert res.fields[Field.LAST_NAME].value == "DOE" and res.to_json()["orientation"]["source"] == "barcode"
 
 
 def test_params_sections_load(repo_root):
