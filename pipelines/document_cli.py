@@ -78,7 +78,9 @@ def document(image: Path, as_json: bool, debug_dir: Path | None, params: Path | 
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
     data = result.to_json()
-    click.echo(f"family: {data['family'] or 'unknown'}   orientation: {data['orientation']['angle']} deg")
+    turn = data["orientation"]
+    angle = f"{turn['angle']} deg (from the {turn['source']})" if turn["source"] != "none" else "not found"
+    click.echo(f"family: {data['family'] or 'unknown'}   orientation: {angle}")
     click.echo("fields:")
     for name, f in data["fields"].items():
         click.echo(f"  {name:<14} {f['value']:<28} {f['source']:<8} {f['confidence']:.2f}")
