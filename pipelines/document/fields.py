@@ -291,10 +291,15 @@ def text_lines(layout: FieldLayout, exclude: set[int], by: tuple[Field, ...],
     free = [k for k in range(len(bounds)) if k not in exclude]
     cover = (layout.coverage[:, [FIELD_CLASS[f] - 1 for f in by]].max(axis=1) if layout.coverage is not None
              else np.zeros(len(bounds)))
-    lines = [tuple(sorted(g, key=lambda k: bounds[k].x0)) for g in line_groups(bounds, free)]
-    if values_only and exclude:
+    measured = values_only and exclude
+    if measured:
         ref = float(np.median([bounds[k].height for k in exclude]))
         low, high = VALUE_HEIGHT
+        # a word taller than a value (a "SPECIMEN" stamp across the portrait) would join the row of the
+        # value beside it and hide that line: leave such words out before grouping the rows
+        free = [k for k in free if bounds[k].height <= high * ref]
+    lines = [tuple(sorted(g, key=lambda k: bounds[k].x0)) for g in line_groups(bounds, free)]
+    if measured:
         lines = [ln for ln in lines if low * ref <= max(bounds[k].height for k in ln) <= high * ref]
     return sorted(lines, key=lambda ln: (-float(cover[list(ln)].max()), bounds[ln[0]].y0))
 

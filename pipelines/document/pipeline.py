@@ -34,7 +34,7 @@ from pipelines.document.orientation import (
     rotate,
 )
 from pipelines.document.perspective import DocumentWarper, PerspectiveConfig, WarpedDocument
-from pipelines.document.printed_names import find_printed_name
+from pipelines.document.printed_names import find_printed_name, respace
 from pipelines.document.resolve import FieldResult, resolve_fields
 from pipelines.document.title import TitleConfig, TitleReader
 from pipelines.document.validation import (
@@ -226,8 +226,11 @@ def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: Fi
         if r is None or f not in mrz_vals:
             continue
         if r.source == "ocr":
-            if mrz_form(r.value) != mrz_vals[f] and (spelled := restore(mrz_vals[f], r.value)) is not None:
-                out[f] = replace(r, value=spelled)
+            if mrz_form(r.value) != mrz_vals[f]:
+                value = respace(r.value, mrz_vals[f]) or r.value
+                value = restore(mrz_vals[f], value) or value
+                if value != r.value:
+                    out[f] = replace(r, value=value)
             continue
         if r.source != "mrz":
             continue

@@ -54,3 +54,22 @@ def find_printed_name(f: Field, mrz_name: str, layout: FieldLayout, reader: Fiel
                 close = FieldText(f, name, text.confidence, text.box)
     return close
 
+
+def respace(printed: str, mrz_name: str) -> str | None:
+    """``printed`` with the word breaks the valid MRZ name does not have taken out (``KELL Y`` -> ``KELLY``
+    for ``KELLY``), or ``None`` when its letters are not the MRZ name's or it has no extra break.
+
+    Printed-font OCR splits words at wide letter gaps; the MRZ's fillers are fixed-pitch glyphs,
+    so a break it lacks is the printed reading's. Diacritics stay (``BÄC KSTRÖM`` -> ``BÄCKSTRÖM``).
+    """
+    words = printed.split()
+    if len(words) <= len(mrz_name.split()) or mrz_form("".join(words)) != mrz_name.replace(" ", ""):
+        return None
+    breaks, n = set(), 0
+    for w in mrz_name.split()[:-1]:
+        n += len(w)
+        breaks.add(n)
+    out = words[0]
+    for w in words[1:]:
+        out += (" " if len(mrz_form(out.replace(" ", ""))) in breaks else "") + w
+    return out

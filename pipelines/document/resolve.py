@@ -12,9 +12,12 @@ result carries. The rules follow what each source can prove:
   (``SCHNEIDER`` read as ``CHEIDE``). Where the printed name disagrees with them, the printed
   name wins unless it is itself doubtful: Tesseract's confidence below
   ``min_name_confidence``, or it has as many letters as the MRZ name and differs by a few
-  substitutions, the error printed-font OCR makes and the MRZ's OCR-B font resists.
+  substitutions, or it is the MRZ name with two adjacent letters read as one other letter
+  (``TOUS`` for ``TOMAS``): errors printed-font OCR makes and the MRZ's OCR-B font resists.
 * A printed name that is the MRZ's *other* name (the field models mixed up given names and
-  surname) is never reported for this field: the MRZ's value is.
+  surname) is never reported for this field: the MRZ's value is. Nor is the other printed name
+  where it disagrees with the MRZ: the models that put one name on the wrong line read the
+  other off a wrong line too (``MGO``, the given name HUGO misread, for the surname KRUEGER).
 * Otherwise the OCR value is reported, else the MRZ's (confidence 0.5 when it is not valid),
   else the barcode's.
 """
@@ -64,17 +67,37 @@ def _doubtful_name(printed: str, confidence: float, mrz_name: str, min_confidenc
     if confidence < min_confidence:
         return True
     mine = mrz_form(printed)
+    letters, mrz_letters = mine.replace(" ", ""), mrz_name.replace(" ", "")
+    if similarity(mine, mrz_name) < 0.5:
+        return False
     # As many letters, mostly alike: a substitution, and the MRZ's OCR-B glyphs read better than
-    # the printed fonts. A different letter count is the MRZ reader's typical error (lost or
-    # invented letters), where the printed name is the better reading.
-    return len(mine.replace(" ", "")) == len(mrz_name.replace(" ", "")) and similarity(mine, mrz_name) >= 0.5
+    # the printed fonts. A different letter count is mostly the MRZ reader's error (lost letters, or
+    # fillers read as letters), where the printed name is the better reading; except a printed
+    # reading that is the MRZ name with two adjacent letters merged into one ("TOUS" for TOMAS,
+    # "UAM" for LIAM, "JUUA" for JULIA): the printed font's thin "LI" and "MA" pairs misread.
+    if len(letters) == len(mrz_letters):
+        return True
+    return _merged_pair(letters, mrz_letters)
+
+
+def _merged_pair(short: str, long: str) -> bool:
+    """Whether ``short`` is ``long`` with two adjacent letters read as one other letter.
+
+    ``TOUS`` is ``TOMAS`` with ``MA`` read as ``U``; ``ANNA`` is not ``ANNAK`` merged: keeping one
+    of the pair's own letters is a letter lost or a filler invented, not a misread.
+    """
+    return len(long) == len(short) + 1 and any(
+        short[:i] == long[:i] and short[i + 1:] == long[i + 2:] and short[i] not in long[i:i + 2]
+        for i in range(len(short)))
 
 
 def _printed_wins(f: Field, printed: str, confidence: float, mrz_valid: bool, mrz_vals: dict, bar_vals: dict,
-                  differs: bool, min_name_confidence: float, name_similarity: float) -> bool:
+                  differs: bool, min_name_confidence: float, name_similarity: float, other_swapped: bool) -> bool:
     """Whether the printed value is reported (see the module docstring)."""
     if f in OTHER_NAME and mrz_valid and name_swapped(f, printed, mrz_vals, name_similarity, mrz_names=True):
         return False  # the field models read the other name field here
+    if f in OTHER_NAME and mrz_valid and differs and other_swapped and f in mrz_vals:
+        return False  # ... and read this one off some other line, the other name's maybe: the MRZ knows better
     if not differs:
         return True
     if f in bar_vals:
@@ -99,11 +122,14 @@ def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals
         name_similarity: least similarity for two readings of a name to agree (see ``names_agree``).
     """
     mrz_valid = mrz is not None and mrz.valid
+    swapped = {f for f in OTHER_NAME if mrz_valid and f in ocr_values
+               and name_swapped(f, ocr_values[f], mrz_vals, name_similarity, mrz_names=True)}
     out: dict = {}
     for f in Field:
         printed = ocr_values.get(f)
         if printed is not None and _printed_wins(f, printed, ocr[f].confidence, mrz_valid, mrz_vals, bar_vals,
-                                                 f.value in disagree, min_name_confidence, name_similarity):
+                                                 f.value in disagree, min_name_confidence, name_similarity,
+                                                 OTHER_NAME.get(f) in swapped):
             out[f] = FieldResult(printed, "ocr", ocr[f].confidence, ocr[f].box)
         elif f in mrz_vals and mrz is not None and (mrz_valid or f not in bar_vals):
             out[f] = FieldResult(mrz_vals[f], "mrz", 1.0 if mrz_valid else 0.5)

@@ -184,8 +184,11 @@ class FieldValidator:
         for f in (Field.LAST_NAME, Field.FIRST_NAME):
             if f in values:
                 ok = bool(re.fullmatch(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", values[f]))
-                checks.append(CheckResult(f"field.{f.value}.letters", ok, 1.0 if ok else 0.0,
-                                          "letters only" if ok else "contains digits or symbols"))
+                run = ok and re.search(r"(\w)\1\1", values[f]) is not None
+                checks.append(CheckResult(f"field.{f.value}.letters", ok and not run, 1.0 if ok and not run else 0.0,
+                                          "contains digits or symbols" if not ok else
+                                          # no name has a letter thrice in a row; MRZ fillers read as letters do
+                                          "one letter three times in a row (MRZ fillers?)" if run else "letters only"))
         return checks
 
 

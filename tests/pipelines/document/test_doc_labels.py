@@ -199,3 +199,14 @@ def test_value_lines_are_those_printed_at_the_size_of_the_held_values():
     held = layout.word_indices(layout.fields)
     assert len(text_lines(layout, held, (Field.DATE_OF_BIRTH,))) == 5  # three captions and two values
     assert text_lines(layout, held, (Field.DATE_OF_BIRTH,), values_only=True) == [(values[1],), (values[2],)]
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_a_tall_stamp_beside_a_value_does_not_hide_its_line():
+    image, boxes, values = _card([("DLN", "D1234567"), ("LN", "KOHLER")])
+    name = boxes[values[1]]
+    pad = 0.35 * name.height  # a word 1.7 times as high: "SPECIMEN" across the portrait beside the name
+    stamp = Box(name.x1 + 20, name.y0 - pad, name.x1 + 400, name.y1 + pad)
+    layout = _layout(image, [*boxes, stamp], {Field.ID_NUMBER: [values[0]]})
+    held = layout.word_indices(layout.fields)
+    assert text_lines(layout, held, (LAST,), values_only=True) == [(values[1],)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.document.fields import FieldReader, OcrConfig
-from pipelines.document.printed_names import find_printed_name
+from pipelines.document.printed_names import find_printed_name, respace
 from tests.pipelines.document.test_doc_labels import FONT, _card, _layout
 from veid.types import Field
 
@@ -49,3 +49,15 @@ def test_a_line_that_lost_its_umlaut_gives_the_mrz_name_with_it_put_back(reader)
     image, boxes, values = _card([("Name", "KOHLER")])  # as Tesseract reads a worn "KÖHLER"
     layout = _layout(image, boxes, {})
     assert find_printed_name(Field.LAST_NAME, "KOEHLER", layout, reader, exclude=set()).text == "KÖHLER"
+
+
+@pytest.mark.parametrize(("printed", "mrz_name", "expected"), [
+    ("KELL Y", "KELLY", "KELLY"),                    # a break at a wide letter gap
+    ("BÄC KSTRÖM", "BAECKSTROEM", "BÄCKSTRÖM"),      # diacritics stay
+    ("SOFIA JÁ NA", "SOFIA JANA", "SOFIA JÁNA"),     # the MRZ's own break stays
+    ("SOFIAJÁNA", "SOFIA JANA", None),               # fewer breaks than the MRZ: not this rule's
+    ("KEL Y", "KELLY", None),                        # other letters
+    ("ANNA", "ANNA", None),
+])
+def test_word_breaks_the_mrz_name_lacks_are_taken_out(printed, mrz_name, expected):
+    assert respace(printed, mrz_name) == expected

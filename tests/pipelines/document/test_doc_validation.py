@@ -113,3 +113,14 @@ def test_date_order_ambiguous_only_when_both_readings_are_dates(text, ambiguous)
     from pipelines.document.validation import date_order_ambiguous
 
     assert date_order_ambiguous(text) is ambiguous
+
+
+@pytest.mark.parametrize(("name", "ok"), [
+    ("SCHNEIDER", True), ("LLOYD", True), ("ÅSA", True), ("MARTÍN-LOBO", True),
+    ("SCHNELOER CSOERENCMIKKELKKKKKKK", False),  # the MRZ line's fillers read as letters
+    ("AMELLA GAAGOGGGOOOO", False),
+    ("JOHN2", False),
+])
+def test_a_name_is_letters_and_never_one_letter_thrice_in_a_row(name, ok):
+    (check,) = FieldValidator(today=TODAY)({Field.LAST_NAME: name}, None)
+    assert check.passed is ok and check.name == "field.last_name.letters"

@@ -36,6 +36,29 @@ def test_the_mrz_name_wins_over_a_doubtful_printed_one():
     assert _resolve({F: "TEON"}, mrz_vals={F: "LEON"}, disagree={"first_name"})[F] == ("LEON", "mrz")
 
 
+@pytest.mark.parametrize(("printed", "mrz_name", "source"), [
+    ("TOUS", "TOMAS", "mrz"),      # "MA" read as one "U" in the printed font
+    ("BJÖM", "BJOERN", "mrz"),     # "RN" read as "M"; the MRZ spells Ö as OE
+    ("JUUA", "JULIA", "mrz"),
+    ("ANNA", "ANNAK", "ocr"),      # the MRZ read a filler as K: keeping one of the pair is no merge
+    ("PIOTR", "PILOIR", "ocr"),    # the MRZ invented and changed letters
+    ("SCHNEIDER", "CHEIDE", "ocr"),
+])
+def test_a_printed_name_with_two_letters_merged_into_one_gives_way_to_the_mrz(printed, mrz_name, source):
+    assert _resolve({F: printed}, mrz_vals={F: mrz_name}, disagree={"first_name"})[F][1] == source
+
+
+def test_when_one_printed_name_is_the_other_mrz_name_the_other_printed_name_is_doubted_too():
+    mrz_vals = {F: "HUGO", L: "KRUEGER"}
+    # the surname line was read as the given name, and the given-name line misread as the surname
+    got = _resolve({F: "KRÜGER", L: "MGO"}, mrz_vals=mrz_vals, disagree={"last_name"})
+    assert got == {F: ("HUGO", "mrz"), L: ("KRUEGER", "mrz")}
+    # a printed surname that agrees with the MRZ stays printed
+    assert _resolve({F: "KRÜGER", L: "KRÜGER"}, mrz_vals=mrz_vals)[L] == ("KRÜGER", "ocr")
+    # with no swap, a printed name far from the MRZ's still wins (the MRZ's name OCR loses letters)
+    assert _resolve({L: "MGO"}, mrz_vals=mrz_vals, disagree={"last_name"})[L] == ("MGO", "ocr")
+
+
 def test_an_invalid_mrz_never_overrides_and_agreement_keeps_the_printed_diacritics():
     assert _resolve({L: "KOVÁCS"}, mrz=INVALID, mrz_vals={L: "QAC"}, disagree={"last_name"})[L] == ("KOVÁCS", "ocr")
     assert _resolve({L: "MÜLLER"}, mrz_vals={L: "MUELLER"})[L] == ("MÜLLER", "ocr")
