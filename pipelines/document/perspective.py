@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from veid.errors import InputError
-from veid.types import Quad
+from veid.types import Box, Quad
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,11 @@ class PerspectiveConfig:
         page_size: canonical ``(width, height)`` of passport data pages (TD3), pixels.
         card_page_split: aspect ratio above which the document is taken for an ID-1 card.
         margin: fraction of each side trimmed after the warp (the card's rounded corners and border).
+        min_face_ratio: least outline area, in face boxes, when the portrait's face is known: the
+            outline must hold the face and be far larger (the portrait photo's own frame is not the card).
+        max_corner_deviation: most degrees any corner of an outline may lie from a right angle: a
+            document seen at a usable slant keeps its corners near 90 (the generator's captures: at most
+            13); a wedge of text lines, glare and background edges does not.
     """
 
     work_side: int = 640
@@ -34,6 +39,8 @@ class PerspectiveConfig:
     page_size: tuple[int, int] = (1250, 880)
     card_page_split: float = 1.5
     margin: float = 0.0
+    max_corner_deviation: float = 30.0
+    min_face_ratio: float = 6.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,25 @@ def _candidates(small: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def corner_deviation(quad: np.ndarray) -> float:
+    """Largest difference, in degrees, between a corner of ``quad`` and a right angle."""
+    worst = 0.0
+    for i in range(4):
+        a, b = quad[i - 1] - quad[i], quad[(i + 1) % 4] - quad[i]
+        cos = float(np.dot(a, b) / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-9))
+        worst = max(worst, abs(float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))) - 90.0))
+    return worst
+
+
+def _holds(quad: np.ndarray, face: np.ndarray, min_ratio: float) -> bool:
+    """Whether ``quad`` contains the centre of the ``face`` box and is ``min_ratio`` times its area (the box's
+    corners may stick out: MTCNN's box of a portrait printed at the card's edge can cross it)."""
+    poly = quad.reshape(-1, 1, 2).astype(np.float32)
+    cx, cy = face.mean(axis=0)
+    inside = cv2.pointPolygonTest(poly, (float(cx), float(cy)), False) >= 0
+    return inside and cv2.contourArea(quad) >= min_ratio * cv2.contourArea(face)
+
+
 def _edge_support(quad: np.ndarray, near: np.ndarray) -> float:
     """Fraction of points along the quad's sides that lie within 3 pixels of an edge (``near``: dilated edges)."""
     h, w = near.shape
@@ -117,10 +143,16 @@ class DocumentWarper:
     def __init__(self, cfg: PerspectiveConfig | None = None) -> None:
         self.cfg = cfg or PerspectiveConfig()
 
-    def find_quad(self, image: np.ndarray) -> Quad | None:
-        """The document's outline in ``image`` pixels, or ``None`` when no card-shaped outline is seen."""
+    def find_quad(self, image: np.ndarray, face: Box | None = None) -> Quad | None:
+        """The document's outline in ``image`` pixels, or ``None`` when no card-shaped outline is seen.
+
+        ``face``: the portrait's face box in ``image`` pixels, when known; outlines that do not hold it, or
+        are not :attr:`PerspectiveConfig.min_face_ratio` times its area, are not the document.
+        """
         h, w = image.shape[:2]
         s = min(1.0, self.cfg.work_side / max(h, w))
+        face_pts = None if face is None else np.float32(
+            [[face.x0, face.y0], [face.x1, face.y0], [face.x1, face.y1], [face.x0, face.y1]]) * s
         small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
         area = small.shape[0] * small.shape[1]
         best, best_score = None, 0.0
@@ -136,23 +168,28 @@ class DocumentWarper:
                 continue
             if not (self.cfg.aspect_range[0] <= aspect <= self.cfg.aspect_range[1]):
                 continue
+            if corner_deviation(q) > self.cfg.max_corner_deviation:
+                continue
+            if face_pts is not None and not _holds(q, face_pts, self.cfg.min_face_ratio):
+                continue
             score = _edge_support(q, near) ** 2 * np.sqrt(frac)  # outlined by edges, and big
             if score > best_score:
                 best, best_score = q, score
         return None if best is None else Quad.from_array(best / s)
 
-    def __call__(self, image: np.ndarray, allow_whole_frame: bool = False) -> WarpedDocument:
+    def __call__(self, image: np.ndarray, allow_whole_frame: bool = False, face: Box | None = None) -> WarpedDocument:
         """Warp the document of an upright photo.
 
         Args:
             image: ``HxWx3`` uint8 RGB, already turned upright.
             allow_whole_frame: when no outline is found, take the whole photo (a scan or a tight crop)
                 instead of failing.
+            face: the portrait's face box in ``image`` pixels, when known (see :meth:`find_quad`).
 
         Raises:
             InputError: no document outline in view (and ``allow_whole_frame`` is false).
         """
-        quad = self.find_quad(image)
+        quad = self.find_quad(image, face)
         whole = False
         h, w = image.shape[:2]
         if quad is None:

@@ -172,14 +172,16 @@ def _family(mrz: MrzReading | None, barcodes: tuple[Barcode, ...], is_card: bool
     return DocumentFamily.DRIVER_LICENSE_AAMVA if is_card else None
 
 
-def _warp(warper: DocumentWarper, upright: np.ndarray, *, required: bool) -> WarpedDocument | None:
-    """The flattened document; ``None`` when none is found and a barcode or MRZ may still judge the photo.
+def _warp(warper: DocumentWarper, upright: np.ndarray, *, required: bool,
+          face: Box | None = None) -> WarpedDocument | None:
+    """The flattened document (holding ``face``, the portrait's, when given); ``None`` when none is found and
+    a barcode or MRZ may still judge the photo.
 
     Raises:
         InputError: no document in view and ``required`` (the photo shows a face).
     """
     try:
-        return warper(upright, allow_whole_frame=True)
+        return warper(upright, allow_whole_frame=True, face=face)
     except InputError:
         if required:
             raise
@@ -253,13 +255,17 @@ def _birth_date(fields: dict, layout: FieldLayout, reader: FieldReader, family: 
     return {**fields, Field.DATE_OF_BIRTH: FieldResult(born.isoformat(), "ocr", text.confidence, text.box)}
 
 
-def _portrait(rgb: np.ndarray, upright: np.ndarray, orient: Orientation, work_side: int) -> tuple[np.ndarray, Box]:
-    """The portrait of the upright photo (full resolution) around the face orientation found, padded by 30 %."""
+def _face_box(rgb: np.ndarray, orient: Orientation, work_side: int) -> Box:
+    """The face orientation found, in pixels of the upright photo (full resolution)."""
     hit = next(h for h in orient.hits if h.angle == orient.angle)
     s = 1.0 / min(1.0, work_side / max(rgb.shape[:2]))  # work image -> photo
-    x0, y0, x1, y1 = (v * s for v in hit.box)
-    pad = 0.3 * (x1 - x0)
-    pbox = Box(x0 - pad, y0 - pad, x1 + pad, y1 + pad).clip(upright.shape[1], upright.shape[0])
+    return Box(*(v * s for v in hit.box))
+
+
+def _portrait(upright: np.ndarray, face: Box) -> tuple[np.ndarray, Box]:
+    """The portrait of the upright photo around the face, padded by 30 %."""
+    pad = 0.3 * face.width
+    pbox = face.expand(pad, pad).clip(upright.shape[1], upright.shape[0])
     return upright[int(pbox.y0):int(pbox.y1), int(pbox.x0):int(pbox.x1)].copy(), pbox
 
 
@@ -294,13 +300,14 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     t["orientation"] = (time.perf_counter() - t0) * 1e3
     barcodes: tuple[Barcode, ...] = ()
     upright = rotate(rgb, orient.angle)
-    portrait, pbox = None, None
+    portrait, pbox, face = None, None, None
     if orient.face_found:
-        portrait, pbox = _portrait(rgb, upright, orient, stages.orientation.cfg.work_side)
+        face = _face_box(rgb, orient, stages.orientation.cfg.work_side)
+        portrait, pbox = _portrait(upright, face)
         if on_portrait is not None:
             on_portrait(portrait)
     t0 = time.perf_counter()
-    warped = _warp(stages.warper, upright, required=orient.face_found)
+    warped = _warp(stages.warper, upright, required=orient.face_found, face=face)
     t["perspective"] = (time.perf_counter() - t0) * 1e3
     mrz_first = None
     if not orient.face_found:  # licence backs have no portrait: a barcode must then be in view
@@ -316,11 +323,12 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t["orientation"] += (time.perf_counter() - t0) * 1e3
         if orient.face_found:
             upright = rotate(rgb, orient.angle)
-            portrait, pbox = _portrait(rgb, upright, orient, stages.orientation.cfg.work_side)
+            face = _face_box(rgb, orient, stages.orientation.cfg.work_side)
+            portrait, pbox = _portrait(upright, face)
             if on_portrait is not None:
                 on_portrait(portrait)
             t0 = time.perf_counter()
-            warped = _warp(stages.warper, upright, required=True)
+            warped = _warp(stages.warper, upright, required=True, face=face)
             t["perspective"] += (time.perf_counter() - t0) * 1e3
     if not orient.face_found and not barcodes:  # no portrait at all: an MRZ (any rotation) still shows a document
         t0 = time.perf_counter()

@@ -10,6 +10,7 @@ import pytest
 
 from pipelines.document.orientation import FaceOrientation, rotate
 from pipelines.document.perspective import DocumentWarper, order_corners
+from veid.types import Box
 
 
 def _card(shared_data) -> np.ndarray:
@@ -130,3 +131,23 @@ def test_hog_fallback_reports_no_face_on_a_blank_page(orienter):
     assert not orienter.fallback(np.full((400, 640, 3), 240, np.uint8)).face_found
     off = FaceOrientation(replace(orienter.cfg, hog_fallback_side=0))
     assert not off.fallback(np.full((400, 640, 3), 240, np.uint8)).face_found
+
+
+def test_corner_deviation_tells_a_slanted_card_from_a_wedge():
+    from pipelines.document.perspective import corner_deviation
+    assert corner_deviation(np.float32([[0, 0], [160, 0], [160, 100], [0, 100]])) < 1e-6
+    assert 5 < corner_deviation(np.float32([[0, 0], [160, 10], [150, 100], [5, 95]])) < 15
+    assert corner_deviation(np.float32([[0, 0], [160, 0], [300, 400], [10, 20]])) > 30  # a wedge
+
+
+def test_the_portraits_own_frame_is_not_taken_for_the_document_once_the_face_is_known():
+    # a faint card on a grey table, with a dark-framed portrait photo that is card-shaped too
+    img = np.full((600, 800, 3), 90, np.uint8)
+    img[100:500, 100:700] = 105
+    img[180:420, 140:320] = 20
+    img[186:414, 146:314] = 200
+    frame = DocumentWarper().find_quad(img)
+    assert frame is not None and frame.bounds().x1 < 330  # without the hint: the portrait's frame
+    face = Box(170, 220, 290, 380)  # the face inside the portrait: its frame is < 6 face areas
+    found = DocumentWarper().find_quad(img, face)
+    assert found is None or found.bounds().x1 > 690
