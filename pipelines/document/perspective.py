@@ -151,8 +151,7 @@ class DocumentWarper:
         """
         h, w = image.shape[:2]
         s = min(1.0, self.cfg.work_side / max(h, w))
-        face_pts = None if face is None else np.float32(
-            [[face.x0, face.y0], [face.x1, face.y0], [face.x1, face.y1], [face.x0, face.y1]]) * s
+        face_pts = None if face is None else Quad.from_box(face).to_array().astype(np.float32) * s
         small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
         area = small.shape[0] * small.shape[1]
         best, best_score = None, 0.0

@@ -92,11 +92,12 @@ def _merged_pair(short: str, long: str) -> bool:
 
 
 def _printed_wins(f: Field, printed: str, confidence: float, mrz_valid: bool, mrz_vals: dict, bar_vals: dict,
-                  differs: bool, min_name_confidence: float, name_similarity: float, other_swapped: bool) -> bool:
-    """Whether the printed value is reported (see the module docstring)."""
-    if f in OTHER_NAME and mrz_valid and name_swapped(f, printed, mrz_vals, name_similarity, mrz_names=True):
+                  differs: bool, min_name_confidence: float, name_similarity: float, swapped: set) -> bool:
+    """Whether the printed value is reported (see the module docstring); ``swapped``: the name fields whose
+    printed value is the valid MRZ's other name."""
+    if f in swapped:
         return False  # the field models read the other name field here
-    if f in OTHER_NAME and mrz_valid and differs and other_swapped and f in mrz_vals:
+    if f in OTHER_NAME and differs and OTHER_NAME[f] in swapped and f in mrz_vals:
         return False  # ... and read this one off some other line, the other name's maybe: the MRZ knows better
     if not differs:
         return True
@@ -128,8 +129,7 @@ def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals
     for f in Field:
         printed = ocr_values.get(f)
         if printed is not None and _printed_wins(f, printed, ocr[f].confidence, mrz_valid, mrz_vals, bar_vals,
-                                                 f.value in disagree, min_name_confidence, name_similarity,
-                                                 OTHER_NAME.get(f) in swapped):
+                                                 f.value in disagree, min_name_confidence, name_similarity, swapped):
             out[f] = FieldResult(printed, "ocr", ocr[f].confidence, ocr[f].box)
         elif f in mrz_vals and mrz is not None and (mrz_valid or f not in bar_vals):
             out[f] = FieldResult(mrz_vals[f], "mrz", 1.0 if mrz_valid else 0.5)

@@ -183,12 +183,14 @@ class FieldValidator:
                                       f"does not match the {family.value} number format"))
         for f in (Field.LAST_NAME, Field.FIRST_NAME):
             if f in values:
-                ok = bool(re.fullmatch(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", values[f]))
-                run = ok and re.search(r"(\w)\1\1", values[f]) is not None
-                checks.append(CheckResult(f"field.{f.value}.letters", ok and not run, 1.0 if ok and not run else 0.0,
-                                          "contains digits or symbols" if not ok else
-                                          # no name has a letter thrice in a row; MRZ fillers read as letters do
-                                          "one letter three times in a row (MRZ fillers?)" if run else "letters only"))
+                if not re.fullmatch(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", values[f]):
+                    reason = "contains digits or symbols"
+                elif re.search(r"(\w)\1\1", values[f]):  # no name has one; MRZ fillers read as letters do
+                    reason = "one letter three times in a row (MRZ fillers?)"
+                else:
+                    reason = None
+                checks.append(CheckResult(f"field.{f.value}.letters", reason is None, 1.0 if reason is None else 0.0,
+                                          reason or "letters only"))
         return checks
 
 
