@@ -73,10 +73,10 @@ def _ensure_sets(cfg: FaceBenchConfig) -> tuple[Path, Path]:
     return held, live
 
 
-def _row(name: str, pairs, ours, peer: dict, thr: float) -> str:
+def _row(name: str, pairs, ours, peer: dict, thr: float, normalizer=None) -> str:
     from pipelines.face import evaluation as ev
 
-    d, y, kept, dropped = ours.pair_distances_kept(pairs)
+    d, y, kept, dropped = ours.pair_scores_kept(pairs, normalizer)
     dp, yp, _, _ = ev.pair_distances_kept(pairs, peer)
     r, rp = ev.rates_at(d, y, thr), ev.rates_at(dp, yp, PEER_TOLERANCE)
     fa = (~y) & (d <= thr)
@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
 
     test_samples = [s for s in samples if s.portrait_box_flat is not None and s.selfie is not None]
     print(f"\nFace verification: VEID threshold {cal.threshold:.4f} (calibrated at FAR {cal.target_far:g} on calibration "
-          f"identities only; mirror_average={cfg.embedder.mirror_average}, grey_match={cfg.embedder.grey_match}) vs face_recognition rule distance < "
+          f"identities only; mirror_average={cfg.embedder.mirror_average}, grey_match={cfg.embedder.grey_match}, "
+          f"score={cal.score}{f' k={cal.cohort_k}' if cal.score == 'cohort' else ''}) vs face_recognition rule distance < "
           f"{PEER_TOLERANCE} (one ResNet pass)")
     print(f"held-out: {len(held_out)} real persons; generator test split: {len(test_samples)} portrait+selfie samples "
           f"of {len({s.face_person for s in test_samples})} persons")
@@ -167,12 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     print(head)
     print("-" * len(head))
     for name, ps in sets:
-        print(_row(name, ps, emb, peer, cal.threshold))
+        print(_row(name, ps, emb, peer, cal.threshold, verifier.normalizer))
     for name, ps in sets[3:]:  # the document portraits, split by how they were printed
         for tone, want in (("grey", True), ("colour", False)):
             sub = _subset(ps, [emb.grey.get(a) is want for a in ps.a])
             if len(sub):
-                print(_row(f"  {ps.kind.split('_')[1]}, {tone} portraits", sub, emb, peer, cal.threshold))
+                print(_row(f"  {ps.kind.split('_')[1]}, {tone} portraits", sub, emb, peer, cal.threshold,
+                           verifier.normalizer))
     print("FTA: pairs dropped because neither MTCNN nor the HOG fallback found a face. #FA / #FR: false accepts and "
           "rejects; FApp: distinct impostor person pairs accepted / all; FRR 95% CI: persons resampled with replacement "
           "(their pairs are not independent). thr@, FRR@: threshold and FRR at FAR 0.1% set "

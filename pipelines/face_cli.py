@@ -36,7 +36,11 @@ def face(image_a: Path, image_b: Path, as_json: bool, document_portrait: bool, p
         click.echo(json.dumps(result.to_json_dict(), indent=2))
         return
     verdict = "MATCH" if result.match else "NO MATCH"
-    click.echo(f"distance     {result.distance:.4f}  (threshold {result.threshold:.4f})")
+    if result.score != result.distance:  # cohort-normalised (face.cohort): the threshold applies to the score
+        click.echo(f"distance     {result.distance:.4f}")
+        click.echo(f"score        {result.score:.4f}  (threshold {result.threshold:.4f}; distance normalised by the cohort)")
+    else:
+        click.echo(f"distance     {result.distance:.4f}  (threshold {result.threshold:.4f})")
     click.echo(f"match        {verdict}")
     click.echo(f"probability  {result.probability:.3f}")
     click.echo(f"checks       {'all passed' if result.quality_passed else 'FAILED'}")

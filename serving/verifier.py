@@ -273,7 +273,7 @@ class IdentityVerifier:
                 match = self.face.compare_observations(doc_obs, selfie_obs)
                 distance = match.distance
                 checks.append(CheckResult("face.match", match.match, match.probability,
-                                          "" if match.match else f"faces differ (distance {distance:.3f} > {match.threshold:.3f})"))
+                                          "" if match.match else f"faces differ (score {match.score:.3f} > {match.threshold:.3f})"))
                 checks.extend(match.checks)
                 quality = float(np.mean([1.0 if c.passed else 0.0 for c in match.checks])) if match.checks else 1.0
                 selfie_ev = SelfieEvidence(distance=float(round(distance, 9)), match=match.match, quality=quality)

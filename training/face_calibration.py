@@ -154,6 +154,7 @@ def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: b
             as the verifier that will use the threshold.
     """
     from pipelines.face import evaluation as ev
+    from pipelines.face.cohort import CohortNormalizer
     from pipelines.face.models import FaceModels
     from pipelines.face.verify import FaceCalibration, FaceVerifier
     from training.synth import SynthConfig
@@ -172,8 +173,8 @@ def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: b
     if leaked:
         raise InputError(f"{synth_dir}: calibration set shows {len(leaked)} held-out persons; regenerate it")
     sets = []
+    calib_persons = sorted(p for p, s in ev.identity_split(faces_dir).items() if s == ev.CALIBRATION)
     if "real" in cfg.pair_kinds:
-        calib_persons = sorted(p for p, s in ev.identity_split(faces_dir).items() if s == ev.CALIBRATION)
         sets.append(ev.real_pairs(faces_dir, calib_persons))
     for kind in ("flat", "capture"):
         if f"portrait_{kind}" in cfg.pair_kinds:
@@ -182,11 +183,14 @@ def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: b
     # Only the stages are used here; the placeholder calibration is never consulted.
     placeholder = FaceCalibration(threshold=0.6, target_far=cfg.far_target, logistic_slope=1.0, logistic_offset=0.0)
     verifier = FaceVerifier(face_cfg, FaceModels.load(), placeholder)
+    cohort, cohort_persons = build_cohort(verifier, faces_dir, calib_persons, progress)
+    normalizer = CohortNormalizer(cohort, face_cfg.cohort.k) if face_cfg.cohort.enabled else None
     keys = {k for s in sets for k in s.a + s.b}
     embedded = ev.embed_keys(verifier, keys, ev.make_loader(faces_dir, samples), progress=progress, pairs=sets)
     all_d, all_y, all_pa, all_pb, per_kind = [], [], [], [], {}
     for s in sets:
-        d, y, kept, dropped = embedded.pair_distances_kept(s)
+        # the cohort is the calibration persons' photos: a pair's own persons are left out of it
+        d, y, kept, dropped = embedded.pair_scores_kept(s, normalizer, cohort_persons)
         all_d.append(d)
         all_y.append(y)
         all_pa.append(np.asarray(s.person_a)[kept])
@@ -207,6 +211,10 @@ def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: b
         "calibration": {
             "threshold": threshold, "target_far": cfg.far_target, "logistic_slope": slope,
             "logistic_offset": offset, "eer": pooled.eer, "threshold_rule": cfg.threshold_rule.value,
+            "score": "cohort" if normalizer is not None else "distance",
+            "cohort_k": face_cfg.cohort.k if normalizer is not None else 0,
+            "cohort_sha256": cohort.sha256() if normalizer is not None else "",
+            "cohort_faces": len(cohort),
             "source": (f"{pooled.n_genuine} genuine + {pooled.n_impostor} impostor pairs of calibration identities "
                        f"({len(persons)} persons, {len(genuine_persons)} with two photos; generator splits "
                        f"'{cfg.splits['calibration']}' + impostor portraits of {list(cfg.impostor_portrait_splits)}); "
@@ -224,6 +232,7 @@ def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: b
                       "p10": float(np.quantile(boots, 0.1)), "median": float(np.median(boots)),
                       "p90": float(np.quantile(boots, 0.9))},
         "roc": (thr, far, frr),
+        "cohort": cohort,
         "failures_to_acquire": sum(1 for v in embedded.vectors.values() if v is None),
         "faces_embedded": len(embedded.vectors),
     }
@@ -246,8 +255,43 @@ def _write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def write_outputs(result: dict[str, Any], cfg: FaceCalibrationConfig, root: Path) -> None:
-    """Calibration JSON, DVC metrics and the ROC CSV, each written atomically."""
+def build_cohort(verifier: Any, faces_dir: Path, persons: Sequence[str], progress: bool = True) -> tuple[Any, np.ndarray]:
+    """The score-normalisation cohort: every real photo of ``persons`` in which a face is found,
+    embedded as the verifier embeds it (colour, and grey), with the person of each row.
+
+    Raises:
+        InputError: no face found in any of the photos.
+    """
+    import csv
+
+    from tqdm import tqdm
+
+    from pipelines.face.cohort import Cohort
+    from pipelines.face.image_io import load_rgb
+
+    wanted = set(persons)
+    with (faces_dir / "manifest.csv").open(newline="", encoding="utf-8") as fh:
+        rows = sorted((r["file"], r["person_id"]) for r in csv.DictReader(fh) if r["person_id"] in wanted)
+    colour, grey, who = [], [], []
+    for name, person in tqdm(rows, desc="embed cohort", unit="face", disable=not progress):
+        rgb = load_rgb(faces_dir / name)
+        faces = verifier.detect(rgb)
+        if not faces:
+            log.warning("cohort photo without a face left out: %s", name)
+            continue
+        aligned = verifier.align(rgb, faces[0])
+        colour.append(verifier.embed(aligned).vector)
+        grey.append(verifier.embed.embed_grey(aligned).vector)
+        who.append(person)
+    if not who:
+        raise InputError(f"{faces_dir}: no face found in the cohort photos")
+    return Cohort(np.asarray(colour), np.asarray(grey)), np.asarray(who)
+
+
+def write_outputs(result: dict[str, Any], cfg: FaceCalibrationConfig, root: Path, cohort_file: str | None = None) -> None:
+    """Calibration JSON, DVC metrics, the ROC CSV and (given ``cohort_file``) the cohort, each written atomically."""
+    if cohort_file is not None:
+        result["cohort"].save(root / cohort_file)
     _write_json_atomic(root / cfg.out, result["calibration"])
     _write_json_atomic(root / cfg.metrics, result["metrics"])
     thr, far, frr = thin_roc(*result["roc"])
@@ -270,6 +314,7 @@ def log_mlflow(result: dict[str, Any], cfg: FaceCalibrationConfig) -> None:
     mlflow.set_experiment(cfg.experiment)
     with mlflow.start_run(run_name="face_calibration"):
         mlflow.log_params({"far_target": cfg.far_target, "pair_kinds": ",".join(cfg.pair_kinds),
+                           "score": result["calibration"]["score"], "cohort_k": result["calibration"]["cohort_k"],
                            "synth_seed": cfg.synth_seed, "synth_n": cfg.synth_n,
                            "threshold_rule": cfg.threshold_rule.value, "bootstrap_quantile": cfg.bootstrap_quantile})
         m = result["metrics"]["face"]
@@ -283,7 +328,7 @@ def log_mlflow(result: dict[str, Any], cfg: FaceCalibrationConfig) -> None:
         ax[0].plot(thr, far, label="FAR")
         ax[0].plot(thr, frr, label="FRR")
         ax[0].axvline(m["threshold"], ls="--", c="k", label="threshold")
-        ax[0].set_xlabel("embedding distance")
+        ax[0].set_xlabel("cohort-normalised distance" if result["calibration"]["score"] == "cohort" else "embedding distance")
         ax[0].legend()
         ax[1].loglog(np.maximum(far, 1e-5), np.maximum(frr, 1e-3))
         ax[1].set_xlabel("FAR")
@@ -306,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     face_cfg = load_section(args.params, "face", FaceConfig)
     root = Path.cwd()
     result = calibrate(cfg, face_cfg, root)
-    write_outputs(result, cfg, root)
+    write_outputs(result, cfg, root, face_cfg.cohort.file)
     if not args.no_mlflow:
         log_mlflow(result, cfg)
     print(json.dumps({"metrics": result["metrics"], "per_kind": result["per_kind"], "bootstrap": result["bootstrap"],

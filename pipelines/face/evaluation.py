@@ -290,13 +290,38 @@ class EmbeddedFaces:
         if not self.grey_vectors:
             return d, same, keep, dropped
         for j, i in enumerate(keep):
-            a, b = pairs.a[i], pairs.b[i]
-            ga, gb = self.grey.get(a, False), self.grey.get(b, False)
-            if ga != gb:
-                colour, grey = (b, a) if ga else (a, b)
-                if colour in self.grey_vectors:
-                    d[j] = float(np.linalg.norm(self.grey_vectors[colour] - self.vectors[grey]))
+            va, vb, in_grey = self._pair_vectors(pairs.a[i], pairs.b[i])
+            if in_grey:
+                d[j] = float(np.linalg.norm(va - vb))
         return d, same, keep, dropped
+
+    def pair_scores_kept(self, pairs: PairSet, normalizer=None,
+                         cohort_persons: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Like :meth:`pair_distances_kept`, but the score the verifier decides on: the distance
+        normalised by ``normalizer`` (a :class:`pipelines.face.cohort.CohortNormalizer`; ``None``:
+        the raw distance). ``cohort_persons`` (the person of each cohort row) leaves the pair's own
+        persons out of the cohort, as when the cohort was drawn from the same persons."""
+        d, same, keep, dropped = self.pair_distances_kept(pairs)
+        if normalizer is None:
+            return d, same, keep, dropped
+        for j, i in enumerate(keep):
+            va, vb, in_grey = self._pair_vectors(pairs.a[i], pairs.b[i])
+            exclude = None
+            if cohort_persons is not None and pairs.person_a:
+                exclude = (cohort_persons == pairs.person_a[i]) | (cohort_persons == pairs.person_b[i])
+            d[j] = normalizer.score(d[j], va, vb, in_grey, exclude)
+        return d, same, keep, dropped
+
+    def _pair_vectors(self, a: str, b: str) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The two embeddings the verifier compares for faces ``a`` and ``b``, and whether in grey."""
+        ga, gb = self.grey.get(a, False), self.grey.get(b, False)
+        if ga != gb:
+            colour = b if ga else a
+            if colour in self.grey_vectors:
+                ca = self.grey_vectors[a] if a == colour else self.vectors[a]
+                cb = self.grey_vectors[b] if b == colour else self.vectors[b]
+                return ca, cb, True
+        return self.vectors[a], self.vectors[b], False
 
     def save(self, path: Path) -> None:
         """Write the embeddings as ``.npz`` (keys in ``keys``, rows of NaN for missing faces), atomically."""

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.face.align import AlignedFace, AlignerConfig, FaceAligner
+from pipelines.face.cohort import Cohort, CohortConfig, CohortNormalizer
 from pipelines.face.detect import DetectedFace, DetectorConfig, FaceDetector
 from pipelines.face.embed import EmbedderConfig, FaceEmbedder, FaceEmbedding
 from pipelines.face.image_io import load_rgb
@@ -35,6 +36,9 @@ class FaceCalibration:
         logistic_offset: ``b`` in the same formula (fitted on the calibration pairs).
         eer: equal error rate on the calibration pairs.
         source: what the numbers were fitted on (identities and pair counts).
+        score: what ``threshold`` applies to: ``"distance"`` (the raw embedding distance) or
+            ``"cohort"`` (the distance normalised by the ``cohort_k`` nearest faces of the cohort
+            whose content hash is ``cohort_sha256``; see :mod:`pipelines.face.cohort`).
     """
 
     threshold: float
@@ -43,6 +47,15 @@ class FaceCalibration:
     logistic_offset: float
     eer: float = float("nan")
     source: str = ""
+    score: str = "distance"
+    cohort_k: int = 0
+    cohort_sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if self.score not in ("distance", "cohort"):
+            raise ConfigError(f"face calibration score must be 'distance' or 'cohort', got {self.score!r}")
+        if self.score == "cohort" and self.cohort_k < 1:
+            raise ConfigError("a cohort face calibration needs cohort_k >= 1")
 
     def probability(self, distance: float) -> float:
         """Calibrated probability (0-1) that two faces at ``distance`` are the same person."""
@@ -63,6 +76,7 @@ class FaceConfig:
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     liveness: LivenessConfig = field(default_factory=LivenessConfig)
+    cohort: CohortConfig = field(default_factory=CohortConfig)
     calibration_file: str = "models/face/face_calibration.json"
 
 
@@ -84,14 +98,16 @@ class FaceMatchResult:
 
     Attributes:
         distance: Euclidean distance of the two 128-d embeddings.
-        threshold: calibrated decision threshold used.
-        match: ``distance <= threshold`` (the biometric decision alone).
+        threshold: calibrated decision threshold used (on ``score``).
+        match: ``score <= threshold`` (the biometric decision alone).
         probability: calibrated probability of the same person (0-1).
         checks: quality checks of photo A (``a.`` prefix) and photo B (``b.`` prefix), and the
             liveness check when A is a document portrait.
         models: versions of the models that produced the result.
         compared_in_grey: one face was grey and the other in colour, so the colour face was
             converted to grey before embedding (``face.embedder.grey_match``).
+        score: what was decided on: the distance normalised by the cohort (``face.cohort``,
+            :mod:`pipelines.face.cohort`), or the distance itself when that is off.
     """
 
     distance: float
@@ -101,6 +117,11 @@ class FaceMatchResult:
     checks: tuple[CheckResult, ...]
     models: tuple[ModelVersion, ...] = ()
     compared_in_grey: bool = False
+    score: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.score is None:
+            object.__setattr__(self, "score", self.distance)
 
     @property
     def quality_passed(self) -> bool:
@@ -116,6 +137,7 @@ class FaceMatchResult:
         """JSON-friendly view (the ``veid face --json`` output)."""
         return {
             "distance": round(self.distance, 6),
+            "score": round(self.score, 6),
             "threshold": round(self.threshold, 6),
             "match": self.match,
             "probability": round(self.probability, 6),
@@ -167,6 +189,7 @@ class FaceVerifier:
         self.align = FaceAligner(cfg.aligner, models.shape5)
         self.embed = FaceEmbedder(cfg.embedder, models.recognizer)
         self.assess = QualityAssessor(cfg.quality, models.shape68)
+        self.normalizer = _normalizer(self.calibration, cfg.cohort)
 
     def observe(self, image: Any, *, label: str = "image") -> FaceObservation:
         """Run detection, alignment, embedding and quality gates on one photo.
@@ -203,26 +226,45 @@ class FaceVerifier:
         in_grey = self.cfg.embedder.grey_match and a.grey != b.grey
         if in_grey:  # a monochrome portrait against a colour selfie: compare both in grey
             colour, grey = (b, a) if a.grey else (a, b)
-            distance = self.embed.embed_grey(colour.aligned).distance(grey.embedding)
+            va, vb = self.embed.embed_grey(colour.aligned).vector, grey.embedding.vector
         else:
-            distance = a.embedding.distance(b.embedding)
+            va, vb = a.embedding.vector, b.embedding.vector
+        distance = float(np.linalg.norm(va - vb))
+        score = distance if self.normalizer is None else self.normalizer.score(distance, va, vb, in_grey)
         checks = tuple(_prefixed("a", c) for c in a.quality.checks) + tuple(_prefixed("b", c) for c in b.quality.checks)
         if a_is_document_portrait:
             checks += (identical_portrait_check(a.aligned.chip, b.aligned.chip, self.cfg.liveness),)
         return FaceMatchResult(
             distance=distance,
             threshold=self.calibration.threshold,
-            match=bool(distance <= self.calibration.threshold),
-            probability=self.calibration.probability(distance),
+            match=bool(score <= self.calibration.threshold),
+            probability=self.calibration.probability(score),
             checks=checks,
             models=self.models.versions,
             compared_in_grey=in_grey,
+            score=score,
         )
 
     def compare(self, img_a: Any, img_b: Any, *, a_is_document_portrait: bool = False) -> FaceMatchResult:
         """Compare the largest face of each photo (paths, bytes or arrays); see :meth:`compare_observations`."""
         return self.compare_observations(self.observe(img_a, label="image A"), self.observe(img_b, label="image B"),
                                          a_is_document_portrait=a_is_document_portrait)
+
+
+def _normalizer(calibration: FaceCalibration, cfg: CohortConfig) -> CohortNormalizer | None:
+    """The cohort normaliser the calibration was fitted with (``None`` for a raw-distance calibration).
+
+    Raises:
+        ConfigError: the cohort file is missing, or is not the one the calibration used.
+    """
+    if calibration.score != "cohort":
+        return None
+    path = Path(cfg.file) if Path(cfg.file).is_absolute() else REPO_ROOT / cfg.file
+    cohort = Cohort.load(path)
+    if calibration.cohort_sha256 and cohort.sha256() != calibration.cohort_sha256:
+        raise ConfigError(f"{path}: not the cohort the face calibration was fitted with (sha256 differs); "
+                          "re-run the face_calibration stage")
+    return CohortNormalizer(cohort, calibration.cohort_k)
 
 
 def _prefixed(side: str, check: CheckResult) -> CheckResult:

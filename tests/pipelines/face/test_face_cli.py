@@ -18,7 +18,7 @@ def test_face_json_output(shared_data):
                                        "--document-portrait"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
-    assert doc["match"] is True and 0.0 <= doc["distance"] <= doc["threshold"]
+    assert doc["match"] is True and 0.0 <= doc["score"] <= doc["threshold"] and doc["distance"] >= 0.0
     assert 0.5 < doc["probability"] <= 1.0
     names = {c["name"] for c in doc["checks"]}
     assert {"face.a.quality.sharpness", "liveness.selfie_is_document_portrait"} <= names

@@ -23,7 +23,9 @@ def verifier(repo_root):
 def test_calibration_file_is_data_driven(repo_root):
     cfg = load_section(repo_root / "params.yaml", "face", FaceConfig)
     cal = load_calibration(cfg.calibration_file)
-    assert 0.2 < cal.threshold < 0.8
+    # the threshold applies to the cohort-normalised distance (a ratio near 1 between strangers)
+    assert cal.score == "cohort" and cal.cohort_k == cfg.cohort.k and len(cal.cohort_sha256) == 64
+    assert 0.5 < cal.threshold < 1.0
     assert cal.target_far == pytest.approx(0.001)
     assert "calibration identities" in cal.source
     # probability is monotone in distance and ~0/1 far from the threshold
@@ -34,11 +36,11 @@ def test_calibration_file_is_data_driven(repo_root):
 def test_genuine_pair_of_real_photos_matches(verifier, shared_data):
     faces = shared_data / "faces"
     result = verifier.compare(faces / "B001260_1.jpg", faces / "B001260_2.jpg")
-    assert result.match and result.distance <= result.threshold
+    assert result.match and result.score <= result.threshold
     assert result.probability > 0.5
     assert result.quality_passed, [c for c in result.checks if not c.passed]
     doc = json.loads(json.dumps(result.to_json_dict()))
-    assert {"distance", "match", "probability", "checks"} <= set(doc)
+    assert {"distance", "score", "match", "probability", "checks"} <= set(doc)
     assert len(result.checks) == 12 and all(c["name"].startswith(("face.a.", "face.b.")) for c in doc["checks"])
 
 
@@ -174,3 +176,9 @@ def test_evaluation_decides_grey_pairs_like_the_verifier(verifier, shared_data):
             verifier.compare(images["grey:1"], files["real:3"]).distance,
             verifier.compare(files["real:2"], files["real:3"]).distance]
     assert dropped == 0 and d == pytest.approx(want, abs=1e-9)
+    # and the score decided on (cohort-normalised when the calibration says so), pair by pair
+    s, _, _, _ = emb.pair_scores_kept(pairs, verifier.normalizer)
+    want = [verifier.compare(images["grey:1"], files["real:2"]).score,
+            verifier.compare(images["grey:1"], files["real:3"]).score,
+            verifier.compare(files["real:2"], files["real:3"]).score]
+    assert s == pytest.approx(want, abs=1e-9)
