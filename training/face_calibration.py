@@ -7,7 +7,7 @@ import enum
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ class FaceCalibrationConfig:
             (``train`` persons have a single photo, hence no genuine selfie).
         threshold_rule: see :class:`ThresholdRule`.
         bootstrap_rounds, bootstrap_quantile, bootstrap_seed: the identity bootstrap.
+        cv_rounds, cv_seed: the person-split cross-check (:func:`person_split_rates`); 0 rounds skips it.
         out: calibration JSON the verifier reads (``face.calibration_file``).
         metrics: DVC metrics file.
         plot: ROC points (CSV) for ``dvc plots``.
@@ -76,6 +77,8 @@ class FaceCalibrationConfig:
     bootstrap_rounds: int = 200
     bootstrap_quantile: float = 0.1
     bootstrap_seed: int = 0
+    cv_rounds: int = 40
+    cv_seed: int = 0
     out: str = "models/face/face_calibration.json"
     metrics: str = "data/metrics/face.json"
     plot: str = "data/metrics/face_roc.csv"
@@ -90,6 +93,8 @@ class FaceCalibrationConfig:
             raise ValueError("the evaluation split must not calibrate")
         if not 0.0 < self.bootstrap_quantile < 1.0 or self.bootstrap_rounds < 1:
             raise ValueError("bootstrap_quantile must lie in (0, 1) and bootstrap_rounds be positive")
+        if self.cv_rounds < 0:
+            raise ValueError("cv_rounds must be 0 (no cross-check) or positive")
 
 
 def fit_logistic(distances: np.ndarray, same: np.ndarray, threshold: float) -> tuple[float, float]:
@@ -144,6 +149,42 @@ def identity_bootstrap_threshold(distances: np.ndarray, same: np.ndarray, person
             thresholds.append(weighted_threshold_at_far(d, w, far_target))
     out = np.asarray(thresholds)
     return float(np.quantile(out, quantile)), out
+
+
+def person_split_rates(distances: np.ndarray, same: np.ndarray, person_a: np.ndarray, person_b: np.ndarray,
+                       choose: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], float],
+                       rounds: int, seed: int) -> np.ndarray:
+    """How a threshold rule does on persons it never saw, estimated from the calibration persons alone.
+
+    Each round splits the persons at random into halves (persons with a genuine pair and the others
+    are halved separately), sets the threshold with ``choose(d, same, person_a, person_b)`` on the
+    pairs inside one half and measures FAR and FRR on the pairs inside the other. The spread of the
+    FARs is what a new set of identities of that size may see; a fit half is half the calibration
+    set, so the estimate leans to the pessimistic side.
+
+    Returns:
+        ``(rounds, 2)``: FAR and FRR on the unseen half per round (NaN where a half has no pair of a kind).
+    """
+    same = same.astype(bool)
+    pa, pb = np.asarray(person_a), np.asarray(person_b)
+    persons = np.unique(np.concatenate([pa, pb]))
+    genuine = np.unique(pa[same])
+    others = np.setdiff1d(persons, genuine)
+    rng = np.random.default_rng(seed)
+    out = np.full((rounds, 2), np.nan)
+    for r in range(rounds):
+        fit = np.concatenate([rng.permutation(genuine)[:genuine.size // 2], rng.permutation(others)[:others.size // 2]])
+        in_a, in_b = np.isin(pa, fit), np.isin(pb, fit)
+        f, e = in_a & in_b, ~in_a & ~in_b
+        if not (same[f].any() and (~same[f]).any()):
+            continue
+        t = choose(distances[f], same[f], pa[f], pb[f])
+        de, ye = distances[e], same[e]
+        if (~ye).any():
+            out[r, 0] = float((de[~ye] <= t).mean())
+        if ye.any():
+            out[r, 1] = float((de[ye] > t).mean())
+    return out
 
 
 def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: bool = True) -> dict[str, Any]:
@@ -202,6 +243,14 @@ def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: b
     boot_thr, boots = identity_bootstrap_threshold(d, y, pa, pb, cfg.far_target, cfg.bootstrap_rounds,
                                                    cfg.bootstrap_quantile, cfg.bootstrap_seed)
     threshold = boot_thr if cfg.threshold_rule is ThresholdRule.IDENTITY_BOOTSTRAP else pooled.threshold_at_far
+
+    def choose(d_: np.ndarray, y_: np.ndarray, pa_: np.ndarray, pb_: np.ndarray) -> float:
+        if cfg.threshold_rule is ThresholdRule.IDENTITY_BOOTSTRAP:
+            return identity_bootstrap_threshold(d_, y_, pa_, pb_, cfg.far_target, cfg.bootstrap_rounds,
+                                                cfg.bootstrap_quantile, cfg.bootstrap_seed)[0]
+        return ev.threshold_at_far(d_, y_, cfg.far_target)
+
+    cross = person_split_rates(d, y, pa, pb, choose, cfg.cv_rounds, cfg.cv_seed) if cfg.cv_rounds else None
     at = ev.rates_at(d, y, threshold)
     slope, offset = fit_logistic(d, y, threshold)
     thr, far, frr = ev.roc_curve(d, y)
@@ -225,17 +274,28 @@ def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: b
         },
         "metrics": {"face": {"eer": pooled.eer, "frr_at_far_1e-3": pooled.frr_at_far,
                              "threshold": threshold, "frr_at_threshold": at.frr, "far_at_threshold": at.far,
-                             "threshold_pairs": pooled.threshold_at_far}},
+                             "threshold_pairs": pooled.threshold_at_far, **_cross_metrics(cross, cfg.far_target)}},
         "per_kind": per_kind,
         "pooled": to_mapping(pooled),
         "bootstrap": {"quantile": cfg.bootstrap_quantile, "rounds": int(boots.size),
                       "p10": float(np.quantile(boots, 0.1)), "median": float(np.median(boots)),
                       "p90": float(np.quantile(boots, 0.9))},
         "roc": (thr, far, frr),
+        "cross_check": cross,
         "cohort": cohort,
         "failures_to_acquire": sum(1 for v in embedded.vectors.values() if v is None),
         "faces_embedded": len(embedded.vectors),
     }
+
+
+def _cross_metrics(cross: np.ndarray | None, far_target: float) -> dict[str, float]:
+    """DVC metric keys of the person-split cross-check (none when it was skipped)."""
+    if cross is None or np.isnan(cross[:, 0]).all():
+        return {}
+    far, frr = cross[:, 0][~np.isnan(cross[:, 0])], cross[:, 1][~np.isnan(cross[:, 1])]
+    return {"cv_far_unseen_mean": float(far.mean()), "cv_far_unseen_p90": float(np.quantile(far, 0.9)),
+            "cv_far_unseen_share_at_target": float((far <= far_target).mean()),
+            "cv_frr_unseen_mean": float(frr.mean()) if frr.size else float("nan")}
 
 
 def thin_roc(thr: np.ndarray, far: np.ndarray, frr: np.ndarray, points: int = 400) -> tuple[np.ndarray, ...]:
@@ -336,6 +396,16 @@ def log_mlflow(result: dict[str, Any], cfg: FaceCalibrationConfig) -> None:
         ax[1].set_title("DET (calibration pairs)")
         mlflow.log_figure(fig, "face_roc.png")
         plt.close(fig)
+        cross = result.get("cross_check")
+        if cross is not None and not np.isnan(cross[:, 0]).all():
+            fig, ax = plt.subplots(figsize=(5, 3.5))
+            ax.hist(100 * cross[:, 0][~np.isnan(cross[:, 0])], bins=20)
+            ax.axvline(100 * cfg.far_target, ls="--", c="k", label="target")
+            ax.set_xlabel("FAR on the unseen half of the calibration persons (%)")
+            ax.set_ylabel("splits")
+            ax.legend()
+            mlflow.log_figure(fig, "face_far_person_split.png")
+            plt.close(fig)
         mlflow.log_dict(result["calibration"], "face_calibration.json")
 
 

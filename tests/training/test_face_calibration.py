@@ -11,6 +11,7 @@ from pipelines.face import evaluation as ev
 from training.face_calibration import (
     FaceCalibrationConfig,
     identity_bootstrap_threshold,
+    person_split_rates,
     weighted_threshold_at_far,
 )
 
@@ -62,6 +63,33 @@ def test_identity_bootstrap_weighs_each_person_pair_once():
     assert again == pytest.approx(base)
     # the pair-level rule, by contrast, is moved by the repeats
     assert ev.threshold_at_far(d2, np.zeros(d2.size, bool), 0.01) != pytest.approx(ev.threshold_at_far(d, same, 0.01))
+
+
+def test_person_split_rates_sets_the_threshold_without_the_persons_it_measures():
+    """One look-alike person P00 (all its impostor pairs at 0.5) and one weak genuine person P01: the
+    rule sees one half, the rates come from the other, so FAR is high exactly when P00 was unseen."""
+    rng = np.random.default_rng(4)
+    d, same, pa, pb = _impostors(12, rng)
+    d = 0.8 + 0.4 * (d - 0.5)  # other impostors at 0.8-1.0, beyond either threshold
+    d[(pa == "P00") | (pb == "P00")] = 0.5
+    gen_persons = np.asarray([f"P{k:02d}" for k in range(12)])
+    d = np.concatenate([d, np.where(gen_persons == "P01", 0.9, 0.2)])
+    same = np.concatenate([same, np.ones(12, bool)])
+    pa, pb = np.concatenate([pa, gen_persons]), np.concatenate([pb, gen_persons])
+    seen: list[set[str]] = []
+
+    def choose(d_, y_, pa_, pb_):
+        seen.append(set(pa_) | set(pb_))
+        return 0.55 if "P00" in seen[-1] else 0.7  # a rule that learns from the look-alike when it sees it
+
+    out = person_split_rates(d, same, pa, pb, choose, rounds=30, seed=0)
+    assert out.shape == (30, 2) and len(seen) == 30
+    for fit, (far, frr) in zip(seen, out):
+        assert len(fit) == 6  # half of the 12 persons
+        # P00 unseen: the 0.7 rule accepts P00's pairs in the other half, 10 of the 30 impostor pairs
+        assert far == pytest.approx(10 / 30 if "P00" not in fit else 0.0)
+        assert frr == pytest.approx(1 / 6 if "P01" not in fit else 0.0)
+    assert 0 < sum("P00" in f for f in seen) < 30
 
 
 def test_config_refuses_held_out_persons_in_calibration():

@@ -1,4 +1,4 @@
-"""Verification statistics: error rates at a threshold, the threshold at a false-accept rate, the person-level FRR interval."""
+"""Verification statistics: error rates at a threshold, the threshold at a false-accept rate, person-level FRR and FAR intervals."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from pipelines.face.evaluation import frr_interval, rates_at, threshold_at_far
+from pipelines.face.evaluation import far_interval, frr_interval, rates_at, threshold_at_far
 from veid.errors import InputError
 
 
@@ -41,3 +41,25 @@ def test_one_hard_person_widens_the_frr_interval_beyond_its_pair_count():
     lo2, hi2 = frr_interval(spread, persons)
     assert lo2 == pytest.approx(0.04, abs=0.005) and hi2 == pytest.approx(0.04, abs=0.005)
     assert all(math.isnan(v) for v in frr_interval(np.zeros(0, bool), []))
+
+
+def _person_pairs(n: int, reps: int):
+    return ([f"P{i:02d}" for i in range(n) for j in range(n) if i != j for _ in range(reps)],
+            [f"P{j:02d}" for i in range(n) for j in range(n) if i != j for _ in range(reps)])
+
+
+def test_one_look_alike_person_pair_widens_the_far_interval():
+    # 20 persons, 380 ordered person pairs x 10 comparisons; one person pair holds all 10 false accepts
+    pa, pb = _person_pairs(20, 10)
+    accepted = np.zeros(len(pa), bool)
+    accepted[[k for k, (a, b) in enumerate(zip(pa, pb)) if (a, b) == ("P00", "P01")]] = True
+    rate = accepted.mean()
+    lo, hi = far_interval(accepted, pa, pb)
+    assert lo == 0.0  # resamples without P00 or P01 accept nobody
+    assert hi > 2.5 * rate  # resamples that draw them twice
+    # one accept in every person pair: each resample sees the same 10 %
+    spread = np.zeros(len(pa), bool)
+    spread[::10] = True
+    assert far_interval(spread, pa, pb) == pytest.approx((0.1, 0.1))
+    assert far_interval(np.ones(len(pa), bool), pa, pb) == (1.0, 1.0)
+    assert all(math.isnan(v) for v in far_interval(np.zeros(0, bool), [], []))
