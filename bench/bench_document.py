@@ -191,7 +191,10 @@ def _synth_truth(r: dict) -> dict:
 
 
 def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("test",),
-                params: Path = REPO / "params.yaml") -> None:
+                params: Path = REPO / "params.yaml", failures: Path | None = None) -> None:
+    """Run the pipeline over the synthetic split(s) and print the table; with ``failures``, also write
+    one JSON line per field read wrong (document id, family/side, field, read, truth). The identities
+    are generated, so writing them is no personal data; never point this at real documents."""
     import numpy as np
 
     from pipelines.document.pipeline import DocumentStages, load_config, verify_document
@@ -221,6 +224,7 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
 
     verify_document(decode_image(synth_dir / test[0]["image"], cfg.input), cfg, stages)
     lat, cpu, orient_ok, errors = [], [], 0, 0
+    missed: list[dict] = []
     portraits = [0, 0]  # fronts whose portrait was handed to the face stage, fronts
     stage_ms: dict[str, list[float]] = {}
     exact = {f: 0 for f in Field}
@@ -262,6 +266,9 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
         for f, want in truth.items():
             got = res.fields[f].value if res is not None and f in res.fields else ""
             exact[f] += got == want
+            if got != want:
+                missed.append({"id": r["id"], "doc": f"{r['family']}/{r['side']}", "field": f.value,
+                               "read": got, "truth": want, "tampered": f.value == forged})
             if f.value != forged:
                 genuine[f][0] += got == want
                 genuine[f][1] += 1
@@ -270,6 +277,10 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
             edits += round((1 - similarity(got, want)) * max(len(got), len(want)))
             chars += len(want)
     n = len(test)
+    if failures is not None:
+        tmp = failures.with_name(failures.name + ".tmp")
+        tmp.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in missed), encoding="utf-8")
+        os.replace(tmp, failures)
     lat_ms = np.array(lat) * 1e3
     print(f"\nverify_document on the synthetic {'+'.join(splits)} split ({n} documents, {synth_dir}; {model_note}; "
           f"{params.name})")
@@ -305,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated synthetic splits to run (tune on train,val; report on test)")
     parser.add_argument("--params", type=Path, default=REPO / "params.yaml",
                         help="params file of the pipeline (to compare settings on one split)")
+    parser.add_argument("--failures", type=Path, default=None,
+                        help="write each synthetic field read wrong to this JSONL file (generated identities only)")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     print(f"cores: {os.cpu_count()}  OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT')}")
@@ -313,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     if "pdf417" in parts:
         bench_pdf417()
     if "synth" in parts:
-        bench_synth(args.limit, Path(args.synth_dir), tuple(args.split.split(",")), args.params)
+        bench_synth(args.limit, Path(args.synth_dir), tuple(args.split.split(",")), args.params, args.failures)
     return 0
 
 

@@ -92,8 +92,8 @@ def _row(name: str, pairs, ours, peer: dict, thr: float, normalizer=None) -> str
                 else (float("nan"), float("nan")))
     return (f"{name:<30} {int(y.sum()):>5} {int((~y).sum()):>6} {dropped:>5} | {r.far:7.4f} {flo:6.4f}-{fhi:6.4f} "
             f"{int(fa.sum()):>4} {fa_pp:>3}/{imp_pp:<4} {r.frr:6.3f} {int(((~(d <= thr)) & y).sum()):>3} "
-            f"{lo:5.3f}-{hi:5.3f} | "
-            f"{rp.far:7.4f} {rp.frr:6.3f} | {s.eer:6.3f} {s.threshold_at_far:6.3f} {s.frr_at_far:6.3f}")
+            f"{lo:5.3f}-{hi:5.3f} {r.accuracy:6.4f} | "
+            f"{rp.far:7.4f} {rp.frr:6.3f} {rp.accuracy:6.4f} | {s.eer:6.3f} {s.threshold_at_far:6.3f} {s.frr_at_far:6.3f}")
 
 
 def _subset(pairs, keep):
@@ -167,9 +167,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{PEER_TOLERANCE} (one ResNet pass)")
     print(f"held-out: {len(held_out)} real persons; generator test split: {len(test_samples)} portrait+selfie samples "
           f"of {len({s.face_person for s in test_samples})} persons")
-    head = (f"{'pairs':<30} {'gen':>5} {'imp':>6} {'FTA':>5} | {'FAR':>7} {'FAR 95% CI':>13} {'#FA':>4} {'FApp':>8} {'FRR':>6} {'#FR':>3} {'FRR 95% CI':>11} | "
-            f"{'FAR':>7} {'FRR':>6} | {'EER':>6} {'thr@':>6} {'FRR@':>6}")
-    print(f"{'':<50}| {'VEID (calibrated threshold)':^59} | {'peer (d < 0.6)':^14} | {'on these pairs':^20}")
+    head = (f"{'pairs':<30} {'gen':>5} {'imp':>6} {'FTA':>5} | {'FAR':>7} {'FAR 95% CI':>13} {'#FA':>4} {'FApp':>8} {'FRR':>6} {'#FR':>3} {'FRR 95% CI':>11} {'acc':>6} | "
+            f"{'FAR':>7} {'FRR':>6} {'acc':>6} | {'EER':>6} {'thr@':>6} {'FRR@':>6}")
+    print(f"{'':<50}| {'VEID (calibrated threshold)':^66} | {'peer (d < 0.6)':^21} | {'on these pairs':^20}")
     print(head)
     print("-" * len(head))
     for name, ps in sets:
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                            verifier.normalizer))
     print("FTA: pairs dropped because neither MTCNN nor the HOG fallback found a face. #FA / #FR: false accepts and "
           "rejects; FApp: distinct impostor person pairs accepted / all; FAR and FRR 95% CI: persons resampled with "
-          "replacement (their pairs are not independent: a few look-alike person pairs hold most false accepts). thr@, FRR@: threshold and FRR at FAR 0.1% set "
+          "replacement (their pairs are not independent: a few look-alike person pairs hold most false accepts). acc: accuracy over all pairs (impostors outnumber genuine pairs). thr@, FRR@: threshold and FRR at FAR 0.1% set "
           "on these pairs themselves (resolution 1/imp; meaningless when imp < 1000).")
 
     # timing: warm, many runs; wall and process CPU time

@@ -116,7 +116,12 @@ def weighted_threshold_at_far(impostor_d: np.ndarray, weights: np.ndarray, far_t
     if impostor_d.size == 0 or weights.sum() <= 0:
         raise InputError("no impostor pairs: cannot set a threshold at a false-accept rate")
     order = np.argsort(impostor_d, kind="stable")
-    d, w = impostor_d[order], weights[order] / weights.sum()
+    return _threshold_sorted(impostor_d[order], weights[order], far_target)
+
+
+def _threshold_sorted(d: np.ndarray, weights: np.ndarray, far_target: float) -> float:
+    """:func:`weighted_threshold_at_far` on distances already sorted ascending (weights in the same order)."""
+    w = weights / weights.sum()
     k = int(np.searchsorted(np.cumsum(w), far_target + 1e-12, side="right"))
     upper = d[k] if k < d.size else d[-1] + 1.0
     lower = d[k - 1] if k > 0 else max(0.0, upper - 0.02)
@@ -135,7 +140,8 @@ def identity_bootstrap_threshold(distances: np.ndarray, same: np.ndarray, person
         The ``quantile`` of the per-round thresholds, and all of them.
     """
     imp = ~same.astype(bool)
-    d, pa, pb = distances[imp], np.asarray(person_a)[imp], np.asarray(person_b)[imp]
+    order = np.argsort(distances[imp], kind="stable")  # sorted once; each round only reweights
+    d, pa, pb = distances[imp][order], np.asarray(person_a)[imp][order], np.asarray(person_b)[imp][order]
     persons, codes = np.unique(np.concatenate([pa, pb]), return_inverse=True)
     ca, cb = codes[:pa.size], codes[pa.size:]
     _, inv, cnt = np.unique(ca * persons.size + cb, return_inverse=True, return_counts=True)
@@ -146,7 +152,7 @@ def identity_bootstrap_threshold(distances: np.ndarray, same: np.ndarray, person
         draws = np.bincount(rng.integers(persons.size, size=persons.size), minlength=persons.size)
         w = base * draws[ca] * draws[cb]
         if w.sum() > 0:
-            thresholds.append(weighted_threshold_at_far(d, w, far_target))
+            thresholds.append(_threshold_sorted(d, w, far_target))
     out = np.asarray(thresholds)
     return float(np.quantile(out, quantile)), out
 
@@ -322,16 +328,13 @@ def build_cohort(verifier: Any, faces_dir: Path, persons: Sequence[str], progres
     Raises:
         InputError: no face found in any of the photos.
     """
-    import csv
-
     from tqdm import tqdm
 
     from pipelines.face.cohort import Cohort
+    from pipelines.face.evaluation import photos_of
     from pipelines.face.image_io import load_rgb
 
-    wanted = set(persons)
-    with (faces_dir / "manifest.csv").open(newline="", encoding="utf-8") as fh:
-        rows = sorted((r["file"], r["person_id"]) for r in csv.DictReader(fh) if r["person_id"] in wanted)
+    rows = photos_of(faces_dir, persons)
     colour, grey, who = [], [], []
     for name, person in tqdm(rows, desc="embed cohort", unit="face", disable=not progress):
         rgb = load_rgb(faces_dir / name)

@@ -81,11 +81,16 @@ def person_of(photo_name: str) -> str:
     return Path(photo_name).stem.rsplit("_", 1)[0]
 
 
-def real_pairs(faces_dir: Path, persons: Iterable[str]) -> PairSet:
-    """Every pair of photos among ``persons``: genuine (same person, two sittings) and impostor."""
+def photos_of(faces_dir: Path, persons: Iterable[str]) -> list[tuple[str, str]]:
+    """``(file, person)`` of every photo of ``persons`` in the face set's manifest, sorted by file."""
     wanted = set(persons)
     with (faces_dir / "manifest.csv").open(newline="", encoding="utf-8") as fh:
-        files = sorted(r["file"] for r in csv.DictReader(fh) if r["person_id"] in wanted)
+        return sorted((r["file"], r["person_id"]) for r in csv.DictReader(fh) if r["person_id"] in wanted)
+
+
+def real_pairs(faces_dir: Path, persons: Iterable[str]) -> PairSet:
+    """Every pair of photos among ``persons``: genuine (same person, two sittings) and impostor."""
+    files = [f for f, _ in photos_of(faces_dir, persons)]
     a, b, same = [], [], []
     for i, fa in enumerate(files):
         for fb in files[i + 1:]:
@@ -326,11 +331,13 @@ class EmbeddedFaces:
         normalised by ``normalizer`` (a :class:`pipelines.face.cohort.CohortNormalizer`; ``None``:
         the raw distance). ``cohort_persons`` (the person of each cohort row) leaves the pair's own
         persons out of the cohort, as when the cohort was drawn from the same persons."""
-        d, same, keep, dropped = self.pair_distances_kept(pairs)
         if normalizer is None:
-            return d, same, keep, dropped
+            return self.pair_distances_kept(pairs)
+        d, same, keep, dropped = pair_distances_kept(pairs, self.vectors)
         for j, i in enumerate(keep):
             va, vb, in_grey = self._pair_vectors(pairs.a[i], pairs.b[i])
+            if in_grey:
+                d[j] = float(np.linalg.norm(va - vb))
             exclude = None
             if cohort_persons is not None and pairs.person_a:
                 exclude = (cohort_persons == pairs.person_a[i]) | (cohort_persons == pairs.person_b[i])
