@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", default=str(REPO / "params.yaml"))
     parser.add_argument("--timing-reps", type=int, default=5, help="passes over the 40 timing photos")
     parser.add_argument("--skip-liveness", action="store_true")
+    parser.add_argument("--skip-eyes", action="store_true", help="skip the eyes-closed gate on painted-shut eyes")
     args, _ = parser.parse_known_args(argv)  # ``python -m bench face`` leaves the benchmark names in argv
 
     import dlib
@@ -255,6 +256,18 @@ def main(argv: list[str] | None = None) -> int:
           f"flagged {np.mean(flagged_ident):.3f}")
     print(f"  genuine captured portrait vs selfie (two sittings):           n={len(flagged_gen)} "
           f"flagged {np.mean(flagged_gen):.3f}")
+
+    if not args.skip_eyes:
+        from bench.eyes_shut import measure_eyes_gate, photo_paths
+
+        paths = photo_paths(faces_dir)
+        g = measure_eyes_gate(verifier, (load_rgb(p) for p in paths))
+        print(f"\nEyes-closed gate (eye aspect ratio < {cfg.quality.min_eye_aspect_ratio}) on the {g.photos} real photos "
+              f"with a face, and on the same photos with the eyes painted shut (inpainted, lid line drawn; a stand-in "
+              f"for closed eyes, bench/eyes_shut.py):")
+        print(f"  eyes open:          flagged {g.open_flagged:>3}/{g.photos}  median EAR {g.open_ear_median:.3f}")
+        print(f"  eyes painted shut:  flagged {g.shut_flagged:>3}/{g.photos - g.shut_no_face}  median EAR "
+              f"{g.shut_ear_median:.3f}  (no face found after painting: {g.shut_no_face})")
     return 0
 
 
