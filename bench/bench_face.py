@@ -258,10 +258,9 @@ def main(argv: list[str] | None = None) -> int:
           f"flagged {np.mean(flagged_gen):.3f}")
 
     if not args.skip_eyes:
-        from bench.eyes_shut import measure_eyes_gate, photo_paths
+        from bench.eyes_shut import measure_eyes_gate
 
-        paths = photo_paths(faces_dir)
-        g = measure_eyes_gate(verifier, (load_rgb(p) for p in paths))
+        g = measure_eyes_gate(verifier, (load_rgb(p) for p in sorted(faces_dir.glob("*.jpg"))))
         print(f"\nEyes-closed gate (eye aspect ratio < {cfg.quality.min_eye_aspect_ratio}) on the {g.photos} real photos "
               f"with a face, and on the same photos with the eyes painted shut (inpainted, lid line drawn; a stand-in "
               f"for closed eyes, bench/eyes_shut.py):")

@@ -10,26 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-LEFT_EYE = list(range(36, 42))
-RIGHT_EYE = list(range(42, 48))
+from pipelines.face.quality import LEFT_EYE, RIGHT_EYE
+from veid.errors import InputError
+
+_EYES = (list(LEFT_EYE), list(RIGHT_EYE))
 
 
 def paint_eyes_shut(rgb: np.ndarray, points68: np.ndarray) -> np.ndarray:
     """A copy of ``rgb`` with both eyes inpainted and a lid line drawn along the lower lid."""
     out = rgb.copy()
     mask = np.zeros(rgb.shape[:2], np.uint8)
-    for idx in (LEFT_EYE, RIGHT_EYE):
+    for idx in _EYES:
         width = float(np.linalg.norm(points68[idx[3]] - points68[idx[0]]))
         eye = np.zeros_like(mask)
         cv2.fillPoly(eye, [points68[idx].astype(np.int32)], 255)
         mask |= cv2.dilate(eye, np.ones((3, 3), np.uint8), iterations=max(1, int(width * 0.12)))
     out = cv2.inpaint(out, mask, 5, cv2.INPAINT_TELEA)
-    for idx in (LEFT_EYE, RIGHT_EYE):
+    for idx in _EYES:
         width = float(np.linalg.norm(points68[idx[3]] - points68[idx[0]]))
         lid = points68[[idx[0], idx[5], idx[4], idx[3]]].copy()
         lid[1:3, 1] -= 0.1 * width  # a closed lid sits a little above the open eye's lower lid
@@ -55,18 +56,19 @@ def measure_eyes_gate(verifier, images: Iterable[np.ndarray]) -> EyesGateResult:
     opened, shut, no_face, ear_open, ear_shut = 0, 0, 0, [], []
     n = 0
     for rgb in images:
-        faces = verifier.detect(rgb)
-        if not faces:
+        try:
+            obs = verifier.observe(rgb)
+        except InputError:  # no face: not counted
             continue
         n += 1
-        obs = verifier.observe(rgb)
         ear_open.append(obs.quality.measures.eye_aspect_ratio)
         opened += not _eyes_open(obs)
-        painted = paint_eyes_shut(rgb, verifier.assess.landmarks68(rgb, faces[0]))
-        if not verifier.detect(painted):
+        painted = paint_eyes_shut(rgb, verifier.assess.landmarks68(rgb, obs.aligned.face))
+        try:
+            obs = verifier.observe(painted)
+        except InputError:
             no_face += 1
             continue
-        obs = verifier.observe(painted)
         ear_shut.append(obs.quality.measures.eye_aspect_ratio)
         shut += not _eyes_open(obs)
     return EyesGateResult(n, opened, shut, no_face, float(np.median(ear_open)) if ear_open else float("nan"),
@@ -75,8 +77,3 @@ def measure_eyes_gate(verifier, images: Iterable[np.ndarray]) -> EyesGateResult:
 
 def _eyes_open(obs) -> bool:
     return next(c.passed for c in obs.quality.checks if c.name == "face.quality.eyes_open")
-
-
-def photo_paths(faces_dir: Path) -> list[Path]:
-    """Every photo of the face set, sorted."""
-    return sorted(faces_dir.glob("*.jpg"))

@@ -294,11 +294,16 @@ def calibrate(cfg: FaceCalibrationConfig, face_cfg: Any, root: Path, progress: b
     }
 
 
+def _finite(values: np.ndarray) -> np.ndarray:
+    return values[~np.isnan(values)]
+
+
 def _cross_metrics(cross: np.ndarray | None, far_target: float) -> dict[str, float]:
     """DVC metric keys of the person-split cross-check (none when it was skipped)."""
-    if cross is None or np.isnan(cross[:, 0]).all():
+    far = _finite(cross[:, 0]) if cross is not None else np.zeros(0)
+    if not far.size:
         return {}
-    far, frr = cross[:, 0][~np.isnan(cross[:, 0])], cross[:, 1][~np.isnan(cross[:, 1])]
+    frr = _finite(cross[:, 1])
     return {"cv_far_unseen_mean": float(far.mean()), "cv_far_unseen_p90": float(np.quantile(far, 0.9)),
             "cv_far_unseen_share_at_target": float((far <= far_target).mean()),
             "cv_frr_unseen_mean": float(frr.mean()) if frr.size else float("nan")}
@@ -400,9 +405,10 @@ def log_mlflow(result: dict[str, Any], cfg: FaceCalibrationConfig) -> None:
         mlflow.log_figure(fig, "face_roc.png")
         plt.close(fig)
         cross = result.get("cross_check")
-        if cross is not None and not np.isnan(cross[:, 0]).all():
+        unseen_far = _finite(cross[:, 0]) if cross is not None else np.zeros(0)
+        if unseen_far.size:
             fig, ax = plt.subplots(figsize=(5, 3.5))
-            ax.hist(100 * cross[:, 0][~np.isnan(cross[:, 0])], bins=20)
+            ax.hist(100 * unseen_far, bins=20)
             ax.axvline(100 * cfg.far_target, ls="--", c="k", label="target")
             ax.set_xlabel("FAR on the unseen half of the calibration persons (%)")
             ax.set_ylabel("splits")

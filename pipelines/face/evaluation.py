@@ -316,14 +316,7 @@ class EmbeddedFaces:
     def pair_distances_kept(self, pairs: PairSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """Like the module's :func:`pair_distances_kept`, deciding each pair as the verifier does: a grey
         face against a colour one is compared with the colour face's grey embedding when there is one."""
-        d, same, keep, dropped = pair_distances_kept(pairs, self.vectors)
-        if not self.grey_vectors:
-            return d, same, keep, dropped
-        for j, i in enumerate(keep):
-            va, vb, in_grey = self._pair_vectors(pairs.a[i], pairs.b[i])
-            if in_grey:
-                d[j] = float(np.linalg.norm(va - vb))
-        return d, same, keep, dropped
+        return self.pair_scores_kept(pairs)
 
     def pair_scores_kept(self, pairs: PairSet, normalizer=None,
                          cohort_persons: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -331,17 +324,18 @@ class EmbeddedFaces:
         normalised by ``normalizer`` (a :class:`pipelines.face.cohort.CohortNormalizer`; ``None``:
         the raw distance). ``cohort_persons`` (the person of each cohort row) leaves the pair's own
         persons out of the cohort, as when the cohort was drawn from the same persons."""
-        if normalizer is None:
-            return self.pair_distances_kept(pairs)
         d, same, keep, dropped = pair_distances_kept(pairs, self.vectors)
+        if normalizer is None and not self.grey_vectors:
+            return d, same, keep, dropped
         for j, i in enumerate(keep):
             va, vb, in_grey = self._pair_vectors(pairs.a[i], pairs.b[i])
             if in_grey:
                 d[j] = float(np.linalg.norm(va - vb))
-            exclude = None
-            if cohort_persons is not None and pairs.person_a:
-                exclude = (cohort_persons == pairs.person_a[i]) | (cohort_persons == pairs.person_b[i])
-            d[j] = normalizer.score(d[j], va, vb, in_grey, exclude)
+            if normalizer is not None:
+                exclude = None
+                if cohort_persons is not None and pairs.person_a:
+                    exclude = (cohort_persons == pairs.person_a[i]) | (cohort_persons == pairs.person_b[i])
+                d[j] = normalizer.score(d[j], va, vb, in_grey, exclude)
         return d, same, keep, dropped
 
     def _pair_vectors(self, a: str, b: str) -> tuple[np.ndarray, np.ndarray, bool]:

@@ -12,8 +12,8 @@ from pipelines.face.align import AlignedFace
 from pipelines.face.detect import DetectedFace
 from veid.types import CheckResult
 
-_LEFT_EYE = tuple(range(36, 42))
-_RIGHT_EYE = tuple(range(42, 48))
+LEFT_EYE = tuple(range(36, 42))  # dlib 68-point eye contours
+RIGHT_EYE = tuple(range(42, 48))
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class QualityAssessor:
         sharp = float(cv2.Laplacian(grey, cv2.CV_64F).var())
         count = sum(1 for f in faces if f.box.area >= cfg.secondary_face_ratio * face.box.area)
         pts = self.landmarks68(image, face)
-        ear = (eye_aspect_ratio(pts[list(_LEFT_EYE)]) + eye_aspect_ratio(pts[list(_RIGHT_EYE)])) / 2.0
+        ear = (eye_aspect_ratio(pts[list(LEFT_EYE)]) + eye_aspect_ratio(pts[list(RIGHT_EYE)])) / 2.0
         yaw = head_yaw_deg(pts)
         nose = nose_height_ratio(pts)
         lo, hi = cfg.nose_ratio_range

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.eyes_shut import LEFT_EYE, RIGHT_EYE, paint_eyes_shut
+from bench.eyes_shut import paint_eyes_shut
+from pipelines.face.quality import LEFT_EYE, RIGHT_EYE
 
 
 def _face_points() -> np.ndarray:
     pts = np.zeros((68, 2))
     for idx, cx in ((LEFT_EYE, 60.0), (RIGHT_EYE, 140.0)):  # six-point contours, 40 px wide, 12 px open
-        pts[idx] = [(cx - 20, 100), (cx - 8, 94), (cx + 8, 94), (cx + 20, 100), (cx + 8, 106), (cx - 8, 106)]
+        pts[list(idx)] = [(cx - 20, 100), (cx - 8, 94), (cx + 8, 94), (cx + 20, 100), (cx + 8, 106), (cx - 8, 106)]
     return pts
 
 
