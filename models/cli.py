@@ -39,10 +39,10 @@ def list_models(as_json: bool, tracking_uri: str | None, weights: Path | None) -
     if not rows:
         click.echo(f"no registered models in {_uri(tracking_uri)} (run `dvc repro data/dvc.yaml:register` first)")
         return
-    click.echo(f"{'MODEL':<17} {'VER':>3}  {'ACTIVE':<6} {'SHIPPED':<7} {'SHA256':<16} {'GIT':<10} RUN")
+    click.echo(f"{'MODEL':<21} {'VER':>3}  {'ACTIVE':<6} {'SHIPPED':<7} {'SHA256':<16} {'GIT':<10} RUN")
     for r in rows:
         click.echo(
-            f"{r.name:<17} {r.version:>3}  {'*' if r.active else '':<6} {'yes' if r.shipped else 'no':<7} "
+            f"{r.name:<21} {r.version:>3}  {'*' if r.active else '':<6} {'yes' if r.shipped else 'no':<7} "
             f"{r.sha256[:16]:<16} {r.git_commit[:10]:<10} {r.run_id[:12]}"
         )
 
@@ -55,4 +55,4 @@ def verify_models(weights: Path | None) -> None:
 
     for key in MODEL_NAMES:
         version = verify(key, weights)  # raises ModelError -> "error: ..." and exit status 2
-        click.echo(f"ok  {version.name:<17} sha256 {version.sha256}")
+        click.echo(f"ok  {version.name:<21} sha256 {version.sha256}")

@@ -20,7 +20,7 @@ from veid.types import ModelVersion
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: key -> registered model name
-MODEL_NAMES = {"craft": "veid-craft", "unet": "veid-field-unet"}
+MODEL_NAMES = {"craft": "veid-craft", "unet": "veid-field-unet", "marks": "veid-diacritic-marks"}
 ACTIVE_ALIAS = "active"
 
 
@@ -47,7 +47,7 @@ def write_record(model_path: Path, key: str, settings: dict[str, Any], **extra: 
 
 
 def read_record(key: str, weights_dir: Path | None = None) -> dict[str, Any]:
-    """The record of model ``key`` (``craft`` or ``unet``); raises :class:`ModelError` if absent."""
+    """The record of model ``key`` (``craft``, ``unet`` or ``marks``); raises :class:`ModelError` if absent."""
     path = (weights_dir or WEIGHTS_DIR) / f"{key}.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))

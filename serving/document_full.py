@@ -64,7 +64,9 @@ class FullDocumentStage:
             return DocumentStageResult(None, (check,), (), self.models, self.source)
         checks = tuple(c if c.name.startswith("document.") else CheckResult("document." + c.name, c.passed, c.score, c.reason)
                        for c in result.checks)
-        mrz_cross = [c for c in result.checks if c.name.startswith("mrz.") and c.name != "mrz.check_digits"]
+        # the MRZ's own checks (digits, plausibility) are not comparisons with the printed fields
+        mrz_cross = [c for c in result.checks if c.name.startswith("mrz.")
+                     and c.name not in ("mrz.check_digits", "mrz.plausible")]
         bar_cross = [c for c in result.checks if c.name.startswith("barcode.")]
         cross = mrz_cross + bar_cross
         evidence = DocumentEvidence(

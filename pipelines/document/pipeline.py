@@ -21,6 +21,7 @@ from pipelines.document.barcode import (
 )
 from pipelines.document.birth_date import find_birth_date
 from pipelines.document.diacritics import restore
+from pipelines.document.marks import MarkConfig, MarkModel, MarkReader, mark_model_version, resolve_model_path
 from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
 from pipelines.document.image_io import ImageLimits, decode_image
 from pipelines.document.labels import NAME_FIELDS, LabelConfig, NameLabels
@@ -36,6 +37,7 @@ from pipelines.document.orientation import (
 from pipelines.document.perspective import DocumentWarper, PerspectiveConfig, WarpedDocument
 from pipelines.document.printed_names import find_printed_name, respace
 from pipelines.document.resolve import FieldResult, resolve_fields
+from pipelines.document.tesseract import Tesseract
 from pipelines.document.title import TitleConfig, TitleReader
 from pipelines.document.validation import (
     FieldValidator, ValidationConfig, barcode_values, cross_check, date_order_ambiguous, mrz_checks, mrz_values,
@@ -55,6 +57,7 @@ SECTIONS = {
     "labels": ("document_labels", LabelConfig), "title": ("document_title", TitleConfig),
     "ocr": ("document_ocr", OcrConfig), "mrz": ("document_mrz", MrzReaderConfig),
     "barcode": ("document_barcode", BarcodeConfig), "validation": ("document_validation", ValidationConfig),
+    "marks": ("document_marks", MarkConfig),
 }
 
 
@@ -72,6 +75,7 @@ class DocumentConfig:
     mrz: MrzReaderConfig = MrzReaderConfig()
     barcode: BarcodeConfig = BarcodeConfig()
     validation: ValidationConfig = ValidationConfig()
+    marks: MarkConfig = MarkConfig()
 
 
 def load_config(params: str | Path) -> DocumentConfig:
@@ -102,6 +106,7 @@ class DocumentStages:
                                      repr=False)
     labels: NameLabels | None = None  # re-assigns the name fields by their printed labels
     title: TitleReader | None = None  # the family from the printed title, when nothing else says it
+    marks: MarkReader | None = None  # re-reads the diacritics of printed names letter by letter
 
     @classmethod
     def build(cls, cfg: DocumentConfig, models: object | None = None, *, face_detector: object | None = None,
@@ -116,9 +121,14 @@ class DocumentStages:
             versions = tuple(models.versions)
         labels = NameLabels(cfg.labels, (cfg.text.extend_x, cfg.text.extend_y)) if locator else None
         title = TitleReader(cfg.title) if locator and cfg.title.enabled else None
+        marks = None
+        if locator and cfg.marks.enabled:
+            path = resolve_model_path(cfg.marks.model)
+            marks = MarkReader(cfg.marks, MarkModel.load(path), Tesseract(psm=7, lang=cfg.ocr.first_name.lang))
+            versions += (mark_model_version(path),)
         return cls(FaceOrientation(cfg.orientation, face_detector), DocumentWarper(cfg.perspective),
                    MrzReader(cfg.mrz), BarcodeReader(cfg.barcode), locator, FieldReader(cfg.ocr),
-                   FieldValidator(cfg.validation, today), versions, labels=labels, title=title)
+                   FieldValidator(cfg.validation, today), versions, labels=labels, title=title, marks=marks)
 
 
 @dataclass(frozen=True)
@@ -243,6 +253,28 @@ def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: Fi
     return out
 
 
+def _marks(fields: dict, mrz_vals: dict, page: np.ndarray, reader: MarkReader) -> dict:
+    """Printed names with their diacritics re-read letter by letter (``pipelines.document.marks``). A name
+    that agreed with the MRZ must still agree once its marks change (``Ö`` transliterates to ``OE``)."""
+    out = dict(fields)
+    for f in NAME_FIELDS:
+        r = fields.get(f)
+        if r is None or r.source != "ocr" or r.box is None:
+            continue
+        h, w = page.shape[:2]
+        tight = r.box.clip(w, h)
+        # field boxes can cut through the marks on capitals: the marks are looked for in a taller crop
+        tall = Box(tight.x0, tight.y0 - 0.3 * r.box.height, tight.x1, tight.y1).clip(w, h)
+        crop, read_crop = (page[int(b.y0):int(np.ceil(b.y1)), int(b.x0):int(np.ceil(b.x1))] for b in (tall, tight))
+        value = reader(crop, r.value, read_crop) if crop.size and read_crop.size else None
+        if value is None:
+            continue
+        if f in mrz_vals and mrz_form(r.value) == mrz_vals[f] and mrz_form(value) != mrz_vals[f]:
+            continue
+        out[f] = replace(r, value=value)
+    return out
+
+
 def _birth_date(fields: dict, layout: FieldLayout, reader: FieldReader, family: DocumentFamily | None,
                 today: dt.date, cfg: DocumentConfig) -> dict:
     """The fields with a birth date nothing else gave, when exactly one printed date is old enough."""
@@ -364,6 +396,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
 
     ocr: dict = {}
     layout: FieldLayout | None = None
+    page = None
     model_checks: list[CheckResult] = []
     if layout_job is not None:
         layout, error, t["text_detection"] = layout_job.result()
@@ -413,6 +446,10 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t0 = time.perf_counter()
         fields = _printed_names(fields, mrz_vals, layout, stages.reader, cfg)
         t["printed_names"] = (time.perf_counter() - t0) * 1e3
+    if page is not None and stages.marks is not None:
+        t0 = time.perf_counter()
+        fields = _marks(fields, mrz_vals, page, stages.marks)
+        t["marks"] = (time.perf_counter() - t0) * 1e3
     if layout is not None and Field.DATE_OF_BIRTH not in fields and cfg.ocr.birth_date_lines > 0:
         t0 = time.perf_counter()
         fields = _birth_date(fields, layout, stages.reader, family, today or dt.date.today(), cfg)

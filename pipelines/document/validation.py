@@ -264,10 +264,14 @@ def cross_check(ocr: dict, other: dict, source: str, cfg: ValidationConfig, *, m
 
 
 def mrz_checks(reading: MrzReading, today: dt.date | None = None) -> list[CheckResult]:
-    """The MRZ's own checks: every check digit, and the expiry date."""
+    """The MRZ's own checks: every check digit, the zone's plausibility, and the expiry date."""
     bad = [c.name for c in reading.fields.checks if not c.valid]
     checks = [CheckResult("mrz.check_digits", not bad, 1.0 if not bad else 0.0,
                           "every check digit verifies" if not bad else "check digit fails: " + ", ".join(bad))]
+    if not reading.plausible:  # check digits pass by chance on a misread zone: the MRZ is then not valid
+        checks.append(CheckResult("mrz.plausible", False, 0.0,
+                                  "the birth or expiry date is not a calendar date, or the sex is not M, F or X: "
+                                  "the zone was misread"))
     exp = expand_date(reading.fields.expiry_date, expiry=True, today=today)
     if exp is not None:
         ok = exp >= (today or dt.date.today())

@@ -22,7 +22,18 @@ def weights(tmp_path):
     build_unet(TINY_UNET).save(d / "unet.keras")
     write_record(d / "craft.keras", "craft", {"long_side": 64})
     write_record(d / "unet.keras", "unet", {"use_image": True})
+    _tiny_mark_model().save(d / "marks.npz")
+    write_record(d / "marks.npz", "marks", {"hidden": 8})
     return d
+
+
+def _tiny_mark_model():
+    from pipelines.document.marks import MARKS, ZONE_SHAPE, MarkModel
+
+    rng = np.random.default_rng(0)
+    flat = (ZONE_SHAPE[0] // 4) * (ZONE_SHAPE[1] // 4) * 32 + 2
+    shapes = [(3, 3, 1, 16), (16,), (3, 3, 16, 32), (32,), (flat, 8), (8,), (8, len(MARKS)), (len(MARKS),)]
+    return MarkModel(*(rng.normal(0, 0.1, sh).astype(np.float32) for sh in shapes))
 
 
 def test_load_document_models_verifies_and_runs(weights):
@@ -61,6 +72,7 @@ def test_cli_verify_reports_each_model(weights):
     result = CliRunner().invoke(models, ["verify", "--weights", str(weights)])
     assert result.exit_code == 0, result.output
     assert "veid-craft" in result.output and "veid-field-unet" in result.output
+    assert "veid-diacritic-marks" in result.output
 
 
 @pytest.mark.slow
@@ -72,15 +84,16 @@ def test_register_then_list_marks_the_shipped_version_active(weights, tmp_path, 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     versions = register_models(weights, DocTrainConfig(tracking_uri=uri, experiment="t"))
-    assert versions == {"veid-craft": "1", "veid-field-unet": "1"}
+    assert versions == {"veid-craft": "1", "veid-field-unet": "1", "veid-diacritic-marks": "1"}
     assert register_models(weights, DocTrainConfig(tracking_uri=uri, experiment="t")) == versions  # same hash: no new version
     rows = list_registered(uri, weights)
     assert [(r.name, r.version, r.active, r.shipped) for r in rows] == [
-        ("veid-craft", "1", True, True), ("veid-field-unet", "1", True, True)]
+        ("veid-craft", "1", True, True), ("veid-diacritic-marks", "1", True, True), ("veid-field-unet", "1", True, True)]
     out = CliRunner().invoke(models, ["list", "--json", "--weights", str(weights)])
     assert out.exit_code == 0, out.output
     listed = json.loads(out.output)
-    assert {r["sha256"] for r in listed} == {json.loads((weights / f"{k}.json").read_text())["sha256"] for k in ("craft", "unet")}
+    assert {r["sha256"] for r in listed} == {json.loads((weights / f"{k}.json").read_text())["sha256"]
+                                             for k in ("craft", "unet", "marks")}
 
 
 def test_list_shows_the_registered_scorer_and_whether_it_is_shipped(tmp_path, repo_root):

@@ -80,6 +80,15 @@ def test_mrz_checks_report_failing_digits_and_expiry():
     bad = parse_lines((TD3[0], TD3[1][:19] + "3" + TD3[1][20:]))
     c = mrz_checks(bad, TODAY)[0]
     assert not c.passed and "birth_date" in c.reason
+    assert "mrz.plausible" not in checks
+
+
+def test_a_misread_zone_whose_digits_verify_by_chance_fails_plausibility():
+    """The sex is covered by no check digit: a misread one leaves every digit verifying, and the MRZ invalid."""
+    misread = parse_lines((TD3[0], TD3[1][:20] + "Q" + TD3[1][21:]))
+    checks = {c.name: c for c in mrz_checks(misread, TODAY)}
+    assert checks["mrz.check_digits"].passed and not misread.valid
+    assert not checks["mrz.plausible"].passed and "misread" in checks["mrz.plausible"].reason
 
 
 def test_names_lose_ocr_debris_at_their_ends():

@@ -1,0 +1,147 @@
+"""Diacritic marks re-read per letter: mark/letter algebra, the zone features, the weights file, the shipped
+classifier on drawn names, and the pipeline rule that keeps a name the MRZ confirmed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipelines.document.marks import (
+    MARKS, N_FEATURES, ZONE_SHAPE, MarkConfig, MarkModel, MarkReader, compose, letter_features, letters_of,
+    resolve_model_path, split_mark,
+)
+from pipelines.document.pipeline import _marks
+from pipelines.document.resolve import FieldResult
+from pipelines.document.tesseract import Tesseract
+from veid.errors import ModelError
+from veid.types import Box, Field
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+
+
+@pytest.mark.parametrize("c, expected", [
+    ("Ó", ("O", "acute")), ("O", ("O", "none")), ("Ö", ("O", "diaeresis")), ("Ř", ("R", "caron")),
+    ("å", ("a", "ring")), ("Ł", ("Ł", "none")), ("Ç", ("C", None)), ("-", ("-", None)),
+])
+def test_split_mark(c, expected):
+    assert split_mark(c) == expected
+
+
+def test_compose_makes_only_letters_of_european_names():
+    assert compose("A", "acute") == "Á"
+    assert compose("N", "tilde") == "Ñ"
+    assert compose("u", "double_acute") == "ű"
+    assert compose("R", "diaeresis") is None  # no such letter
+    assert compose("E", "tilde") is None  # Ẽ is Vietnamese, outside Latin-1 / Extended-A
+    assert compose("i", "dot") == "i" and compose("I", "dot") == "İ"
+    assert compose("O", "none") == "O"
+
+
+def test_letters_of_ignores_marks_case_and_separators():
+    assert letters_of("Gómez-Pérez") == letters_of("GOMEZ PEREZ") == "GOMEZPEREZ"
+
+
+def _name(text: str, px: int = 40) -> np.ndarray:
+    font = ImageFont.truetype(str(FONT), px)
+    x0, y0, x1, y1 = font.getbbox(text, anchor="ls")
+    img = Image.new("RGB", (int(x1 - x0) + px, int(y1 - y0) + px // 2), (236, 232, 226))
+    ImageDraw.Draw(img).text((px // 2 - x0, px // 4 - y0), text, font=font, fill=(20, 20, 30), anchor="ls")
+    return np.asarray(img)
+
+
+def test_letter_zone_holds_the_mark_above_its_letter():
+    import cv2
+
+    gray = cv2.cvtColor(_name("LÓPEZ"), cv2.COLOR_RGB2GRAY)
+    feats = letter_features(gray, "LÓPEZ")
+    assert len(feats) == 5 and all(f is not None and f.shape == (N_FEATURES,) for f in feats)
+    # each zone is three letters wide, the letter in the middle third; its lowest rows reach into the body
+    third, above = ZONE_SHAPE[1] // 3, ZONE_SHAPE[0] * 3 // 4
+    ink = [float(f[:-2].reshape(ZONE_SHAPE)[:above, third:2 * third].sum()) for f in feats]
+    assert ink[1] == max(ink) and ink[1] > 3 * ink[0]  # the acute lies over O, nothing over L
+
+
+def test_letter_features_reject_what_has_no_line():
+    assert letter_features(np.full((40, 80), 255, np.uint8), "ABC") == [None, None, None]
+    assert letter_features(np.zeros((0, 0), np.uint8), "A") == [None]
+
+
+def _random_model(seed: int = 0) -> MarkModel:
+    rng = np.random.default_rng(seed)
+    flat = (ZONE_SHAPE[0] // 4) * (ZONE_SHAPE[1] // 4) * 32 + 2
+    shapes = [(3, 3, 1, 16), (16,), (3, 3, 16, 32), (32,), (flat, 8), (8,), (8, len(MARKS)), (len(MARKS),)]
+    return MarkModel(*(rng.normal(0, 0.1, s).astype(np.float32) for s in shapes))
+
+
+def test_model_round_trips_and_gives_probabilities(tmp_path):
+    model = _random_model()
+    model.save(tmp_path / "m.npz")
+    loaded = MarkModel.load(tmp_path / "m.npz")
+    x = np.random.default_rng(1).random((5, N_FEATURES), dtype=np.float32)
+    p = loaded.predict_proba(x)
+    assert p.shape == (5, len(MARKS)) and np.allclose(p.sum(axis=1), 1)
+    assert np.allclose(p, model.predict_proba(x))
+
+
+def test_a_file_that_is_not_the_model_is_a_model_error(tmp_path):
+    with pytest.raises(ModelError, match="cannot load"):
+        MarkModel.load(tmp_path / "missing.npz")
+    np.savez(tmp_path / "other.npz", k1=np.zeros(3))
+    with pytest.raises(ModelError):
+        MarkModel.load(tmp_path / "other.npz")
+
+
+@pytest.fixture(scope="module")
+def reader() -> MarkReader:
+    cfg = MarkConfig()
+    return MarkReader(cfg, MarkModel.load(resolve_model_path(cfg.model)), Tesseract(psm=7, lang="Latin"))
+
+
+@pytest.mark.parametrize("printed", ["LÓPEZ", "MÜLLER", "ÅSA", "DVOŘÁK"])
+def test_shipped_model_puts_back_marks_tesseract_lost(reader, printed):
+    """A sharp name drawn in a generator font, passed with its marks stripped as a blurred reading has them."""
+    stripped = "".join(split_mark(c)[0] for c in printed)
+    assert reader(_name(printed), stripped) == printed
+
+
+@pytest.mark.parametrize("printed", ["LOPEZ", "MULLER", "ERIKSSON"])
+def test_shipped_model_adds_no_mark_where_none_is_printed(reader, printed):
+    assert reader(_name(printed), printed) is None
+
+
+def test_a_value_whose_letters_the_crop_does_not_show_is_left_alone(reader):
+    assert reader(_name("LÓPEZ"), "GARCIA") is None
+    assert reader(np.zeros((2, 2, 3), np.uint8), "A") is None
+
+
+class _FixedReader:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __call__(self, crop: np.ndarray, value: str, read_crop: np.ndarray | None = None) -> str:
+        return self.value
+
+
+def _fields(value: str) -> dict:
+    return {Field.LAST_NAME: FieldResult(value, "ocr", 0.9, Box(0, 0, 40, 10))}
+
+
+def test_a_name_the_mrz_confirmed_keeps_agreeing_with_it():
+    page = np.zeros((20, 60, 3), np.uint8)
+    # KOHLER + diaeresis on O would transliterate to KOEHLER: the MRZ says KOHLER, so no change
+    assert _marks(_fields("KOHLER"), {Field.LAST_NAME: "KOHLER"}, page, _FixedReader("KÖHLER")) == _fields("KOHLER")
+    # an acute transliterates to the bare letter: the MRZ still agrees
+    out = _marks(_fields("LOPEZ"), {Field.LAST_NAME: "LOPEZ"}, page, _FixedReader("LÓPEZ"))
+    assert out[Field.LAST_NAME].value == "LÓPEZ"
+    # no MRZ: the image decides
+    assert _marks(_fields("KOHLER"), {}, page, _FixedReader("KÖHLER"))[Field.LAST_NAME].value == "KÖHLER"
+
+
+def test_names_from_the_mrz_are_not_touched():
+    page = np.zeros((20, 60, 3), np.uint8)
+    fields = {Field.LAST_NAME: replace(_fields("LOPEZ")[Field.LAST_NAME], source="mrz")}
+    assert _marks(fields, {}, page, _FixedReader("LÓPEZ")) == fields
