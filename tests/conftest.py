@@ -24,3 +24,16 @@ def shared_data() -> Path:
     """`../shared/data`: real test data with licences and ground truth. Required, never skipped."""
     assert SHARED_DATA.is_dir(), f"shared test data not found at {SHARED_DATA}"
     return SHARED_DATA
+
+
+@pytest.fixture()
+def tiny_mark_model():
+    """A diacritic mark model with random weights and 8 dense units (shapes only; it reads nothing)."""
+    import numpy as np
+
+    from pipelines.document.marks import MARKS, ZONE_SHAPE, MarkModel
+
+    rng = np.random.default_rng(0)
+    flat = (ZONE_SHAPE[0] // 4) * (ZONE_SHAPE[1] // 4) * 32 + 2
+    shapes = [(3, 3, 1, 16), (16,), (3, 3, 16, 32), (32,), (flat, 8), (8,), (8, len(MARKS)), (len(MARKS),)]
+    return MarkModel(*(rng.normal(0, 0.1, sh).astype(np.float32) for sh in shapes))

@@ -186,6 +186,15 @@ def _draw_word(rng: np.random.Generator, cfg: MarkTrainConfig, fonts: list[str])
     return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), word
 
 
+def _add_letters(into: Examples, feats: list[np.ndarray | None], text: str) -> None:
+    """Append each letter of ``text`` whose zone could be read, labelled with the mark printed on it."""
+    for f, c in zip(feats, text):
+        mark = split_mark(c)[1]
+        if f is not None and mark is not None:
+            into.x.append(f)
+            into.y.append(MARKS.index(mark))
+
+
 def _examples(job: tuple[MarkTrainConfig, int, int, bool | None, int]) -> Examples:
     """Draw ``count`` words with ``seed`` and turn their letters into examples (one process)."""
     cfg, seed, count, held_out, target = job
@@ -199,11 +208,7 @@ def _examples(job: tuple[MarkTrainConfig, int, int, bool | None, int]) -> Exampl
         if all(f is None for f in feats):
             out.skipped += 1
             continue
-        for f, c in zip(feats, word):
-            mark = split_mark(c)[1]
-            if f is not None and mark is not None:
-                out.x.append(f)
-                out.y.append(MARKS.index(mark))
+        _add_letters(out, feats, word)
     return out
 
 
@@ -248,11 +253,7 @@ def capture_examples(synth_dir: Path, seed: int, target: int) -> tuple[Examples,
         image = cv2.cvtColor(cv2.imread(str(synth_dir / r["image"])), cv2.COLOR_BGR2RGB)
         for crop, text in field_crops(r, image, rng):
             into.words += 1
-            for f, c in zip(letter_features(prepare(crop, target), text), text):
-                mark = split_mark(c)[1]
-                if f is not None and mark is not None:
-                    into.x.append(f)
-                    into.y.append(MARKS.index(mark))
+            _add_letters(into, letter_features(prepare(crop, target), text), text)
     return train, held
 
 

@@ -190,17 +190,12 @@ class MarkModel:
 
     @classmethod
     def load(cls, path: str | Path) -> "MarkModel":
-        """Read the ``.npz`` written by :meth:`save`; where a record ``marks.json`` lies beside it (the shipped
-        weights), the file's sha256 must be the recorded one.
+        """Read the ``.npz`` written by :meth:`save` (the shipped file's sha256 is checked by
+        :func:`mark_model_version`).
 
         Raises:
-            ModelError: the file is missing, not this model, or not the recorded one.
+            ModelError: the file is missing or not this model.
         """
-        record = Path(path).with_name("marks.json")
-        if record.is_file():
-            from models.registry import verify
-
-            verify("marks", Path(path).parent)
         try:
             with np.load(path, allow_pickle=False) as z:
                 model = cls(*(np.asarray(z[k], np.float32) for k in cls.KEYS))
@@ -258,9 +253,16 @@ def resolve_model_path(path: str | Path) -> Path:
 
 
 def mark_model_version(path: Path) -> ModelVersion:
-    """The version reported with results: the record's name and the file's sha256."""
-    from models.registry import MODEL_NAMES, sha256_file
+    """The version reported with results. Where a record ``marks.json`` lies beside the file (the shipped
+    weights), the file's sha256 must be the recorded one.
 
+    Raises:
+        ModelError: the file differs from its record.
+    """
+    from models.registry import MODEL_NAMES, sha256_file, verify
+
+    if path.with_name("marks.json").is_file():
+        return verify("marks", path.parent)
     return ModelVersion(MODEL_NAMES["marks"], sha256_file(path), {"file": str(path)})
 
 

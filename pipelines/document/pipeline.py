@@ -125,8 +125,8 @@ class DocumentStages:
         marks = None
         if locator and cfg.marks.enabled:
             path = resolve_model_path(cfg.marks.model)
+            versions += (mark_model_version(path),)  # checks the shipped file against its record first
             marks = MarkReader(cfg.marks, MarkModel.load(path), Tesseract(psm=7, lang=cfg.ocr.first_name.lang))
-            versions += (mark_model_version(path),)
         return cls(FaceOrientation(cfg.orientation, face_detector), DocumentWarper(cfg.perspective),
                    MrzReader(cfg.mrz), BarcodeReader(cfg.barcode), locator, FieldReader(cfg.ocr),
                    FieldValidator(cfg.validation, today), versions, labels=labels, title=title, marks=marks)

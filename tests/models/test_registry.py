@@ -15,25 +15,17 @@ from veid.errors import ModelError
 
 
 @pytest.fixture()
-def weights(tmp_path):
+def weights(tmp_path, tiny_mark_model):
     d = tmp_path / "weights"
     d.mkdir()
     build_craft(TINY_CRAFT).save(d / "craft.keras")
     build_unet(TINY_UNET).save(d / "unet.keras")
     write_record(d / "craft.keras", "craft", {"long_side": 64})
     write_record(d / "unet.keras", "unet", {"use_image": True})
-    _tiny_mark_model().save(d / "marks.npz")
+    tiny_mark_model.save(d / "marks.npz")
     write_record(d / "marks.npz", "marks", {"hidden": 8})
     return d
 
-
-def _tiny_mark_model():
-    from pipelines.document.marks import MARKS, ZONE_SHAPE, MarkModel
-
-    rng = np.random.default_rng(0)
-    flat = (ZONE_SHAPE[0] // 4) * (ZONE_SHAPE[1] // 4) * 32 + 2
-    shapes = [(3, 3, 1, 16), (16,), (3, 3, 16, 32), (32,), (flat, 8), (8,), (8, len(MARKS)), (len(MARKS),)]
-    return MarkModel(*(rng.normal(0, 0.1, sh).astype(np.float32) for sh in shapes))
 
 
 def test_load_document_models_verifies_and_runs(weights):

@@ -70,15 +70,8 @@ def test_letter_features_reject_what_has_no_line():
     assert letter_features(np.zeros((0, 0), np.uint8), "A") == [None]
 
 
-def _random_model(seed: int = 0) -> MarkModel:
-    rng = np.random.default_rng(seed)
-    flat = (ZONE_SHAPE[0] // 4) * (ZONE_SHAPE[1] // 4) * 32 + 2
-    shapes = [(3, 3, 1, 16), (16,), (3, 3, 16, 32), (32,), (flat, 8), (8,), (8, len(MARKS)), (len(MARKS),)]
-    return MarkModel(*(rng.normal(0, 0.1, s).astype(np.float32) for s in shapes))
-
-
-def test_model_round_trips_and_gives_probabilities(tmp_path):
-    model = _random_model()
+def test_model_round_trips_and_gives_probabilities(tmp_path, tiny_mark_model):
+    model = tiny_mark_model
     model.save(tmp_path / "m.npz")
     loaded = MarkModel.load(tmp_path / "m.npz")
     x = np.random.default_rng(1).random((5, N_FEATURES), dtype=np.float32)
