@@ -65,13 +65,19 @@ def find_grid(binary: np.ndarray, widths: tuple[int, ...]) -> CellGrid | None:
                                                         stats[i, 0]:stats[i, 0] + stats[i, 2]] == i)]
     centres = sorted(float(stats[i, 0] + stats[i, 2] / 2) for i in chevrons)
     steps = np.diff(centres)
+    step = None
     if steps.size:
-        step = float(np.min(steps))
-        near = steps[steps < 1.5 * step]
-        n_chars = min(widths, key=lambda n: abs((x1 - x0) / n - float(np.median(near))))
+        near = steps[steps < 1.5 * float(np.min(steps))]
+        step = float(np.median(near))
+        # the ink must fit in the line's cells: glare that erases the last fillers shortens the
+        # extent, never lengthens it, so a width too short for the ink at this pitch is out
+        fits = [n for n in widths if (x1 - x0) <= 1.05 * n * step] or [max(widths)]
+        n_chars = min(fits, key=lambda n: abs((x1 - x0) / n - step))
     else:
         n_chars = widths[0]
     pitch = (x1 - x0) / n_chars
+    if step is not None and pitch < 0.94 * step:
+        pitch = step  # the extent is cut short (faded fillers): the chevrons' spacing is the pitch
     if pitch <= 1:
         return None
     x0, pitch = _fit_grid(np.asarray(sorted(float(stats[i, 0] + stats[i, 2] / 2) for i in chars)), x0, pitch)

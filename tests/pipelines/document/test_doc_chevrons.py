@@ -55,3 +55,15 @@ def test_line_width_from_the_chevron_pitch_tells_td3_from_td2():
     assert line_width(_mrz_like_line(44, 16)) == 44
     assert line_width(_mrz_like_line(36, 8)) == 36
     assert line_width(_mrz_like_line(36, 0)) is None  # no chevrons: nothing to measure
+
+
+def test_grid_keeps_the_chevron_pitch_when_glare_erases_the_last_fillers():
+    from pipelines.document.chevrons import find_grid
+
+    img = _mrz_like_line(44, 16)
+    img[:, 30 + 30 * 37:] = 235  # the last seven fillers faded away: the ink spans 37 of 44 cells
+    ink = np.where(img < 128, 255, 0).astype(np.uint8)
+    grid = find_grid(ink, (44,))  # a TD3 names row: the format is known from the other line
+    assert grid is not None and len(grid.chevrons) == 44
+    assert abs(grid.pitch - 30) < 1.0  # extent / 44 would give 25.2 and shift every later cell
+    assert grid.chevrons[28:37] == (True,) * 9 and not any(grid.chevrons[:28])
