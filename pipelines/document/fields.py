@@ -98,6 +98,8 @@ class OcrConfig:
             (``pipelines.document.birth_date``; 0: off).
         min_holder_age: youngest age, years, a holder's birth date is taken to show (the issue and expiry
             dates of a document are younger).
+        id_number_lines: most text lines read to find an ID number no field model, MRZ or barcode gave
+            (``pipelines.document.id_number``; 0: off).
         id_number, first_name, last_name, date_of_birth: Tesseract setup per field.
     """
 
@@ -106,6 +108,7 @@ class OcrConfig:
     mrz_name_lines: int = 14
     birth_date_lines: int = 12
     min_holder_age: int = 16
+    id_number_lines: int = 12
     #: the Latin-script model reads the leading letter of "D62793288" that ``eng`` drops or reads as 1 or 7
     #: (172 ID crops of the sample's train and val documents: 156 read exactly against 133)
     id_number: FieldOcrConfig = FieldOcrConfig(7, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", "Latin")

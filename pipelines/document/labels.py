@@ -90,6 +90,9 @@ class LabelConfig:
             painted with the wrong name still counts) for its line to be considered a name line.
         strip_height: when CRAFT found no words above a value (label print can be too small for it), the
             strip this many value heights high just above the value is read instead.
+        caption_height: when the line above a value is at least this many value heights high and names no
+            field, it may be the value above (CRAFT missed the small caption between them): the strip is
+            read then too, also while scanning (0: off).
         readings: the ways a label crop is read, in order (see :class:`LabelReading`).
         scan_lines: when a key field has no line after that (the UNET painted none, or a label took it away),
             the labels above this many of the lines no field holds are read to find it (0: off).
@@ -100,6 +103,7 @@ class LabelConfig:
     max_gap: float = 1.2
     min_coverage: float = 0.3
     strip_height: float = 0.75
+    caption_height: float = 0.0
     scan_lines: int = 16
     readings: tuple[LabelReading, ...] = (LabelReading(48, "none", "none"), LabelReading(32, "none", "otsu"),
                                           LabelReading(40, "median", "adaptive", 31, lang="Latin"))
@@ -288,7 +292,10 @@ class NameLabels:
         value = bounds[line[0]]
         for k in line[1:]:
             value = value.union(bounds[k])
-        lboxes = [label_box(bounds, value, self.cfg.max_gap)]
+        lbox = label_box(bounds, value, self.cfg.max_gap)
+        lboxes = [lbox]
+        if lbox is not None and 0 < self.cfg.caption_height * value.height <= lbox.height:
+            strip = True  # a line as tall as a value: maybe the value above, its caption too small for CRAFT
         if strip:
             lboxes.append(label_strip(value, self.cfg.strip_height))
         for lbox in lboxes:

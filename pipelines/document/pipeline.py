@@ -23,6 +23,7 @@ from pipelines.document.birth_date import find_birth_date
 from pipelines.document.diacritics import restore
 from pipelines.document.marks import MarkConfig, MarkModel, MarkReader, mark_model_version, resolve_model_path
 from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
+from pipelines.document.id_number import find_id_number
 from pipelines.document.image_io import ImageLimits, decode_image
 from pipelines.document.labels import NAME_FIELDS, LabelConfig, NameLabels
 from pipelines.document.mrz import MrzReading
@@ -49,7 +50,7 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order; 4: name fields set by their labels;
 #: 5: the family from a "DRIVER LICENSE" title, ID numbers read with Tesseract's Latin-script model;
 #: 6: diacritics of printed names re-read per letter (marks.py), a misread MRZ fails mrz.plausible
-PIPELINE_VERSION = "document-7"
+PIPELINE_VERSION = "document-8"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -288,6 +289,18 @@ def _birth_date(fields: dict, layout: FieldLayout, reader: FieldReader, family: 
     return {**fields, Field.DATE_OF_BIRTH: FieldResult(born.isoformat(), "ocr", text.confidence, text.box)}
 
 
+def _id_number(fields: dict, layout: FieldLayout, reader: FieldReader, family: DocumentFamily | None,
+               cfg: DocumentConfig) -> dict:
+    """The fields with an ID number nothing else gave, when exactly one printed value is shaped like one."""
+    # a line the UNET took for a field whose reading failed (a DLN painted as the birth date) is free
+    held = layout.word_indices(f for f in layout.fields if f in fields and fields[f].source == "ocr")
+    found = find_id_number(layout, reader, held, family,
+                           max_lines=cfg.ocr.id_number_lines, extend=(cfg.text.extend_x, cfg.text.extend_y))
+    if found is None:
+        return fields
+    return {**fields, Field.ID_NUMBER: FieldResult(found.text, "ocr", found.confidence, found.box)}
+
+
 def _face_box(rgb: np.ndarray, orient: Orientation, work_side: int) -> Box:
     """The face orientation found, in pixels of the upright photo (full resolution)."""
     hit = next(h for h in orient.hits if h.angle == orient.angle)
@@ -455,6 +468,10 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t0 = time.perf_counter()
         fields = _birth_date(fields, layout, stages.reader, family, today or dt.date.today(), cfg)
         t["birth_date"] = (time.perf_counter() - t0) * 1e3
+    if layout is not None and Field.ID_NUMBER not in fields and cfg.ocr.id_number_lines > 0:
+        t0 = time.perf_counter()
+        fields = _id_number(fields, layout, stages.reader, family, cfg)
+        t["id_number"] = (time.perf_counter() - t0) * 1e3
     t0 = time.perf_counter()
     checks += stages.validator({f: r.value for f, r in fields.items()}, family)
     if not fields:

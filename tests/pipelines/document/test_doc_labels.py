@@ -210,3 +210,21 @@ def test_a_tall_stamp_beside_a_value_does_not_hide_its_line():
     layout = _layout(image, [*boxes, stamp], {Field.ID_NUMBER: [values[0]]})
     held = layout.word_indices(layout.fields)
     assert text_lines(layout, held, (LAST,), values_only=True) == [(values[1],)]
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_a_caption_craft_missed_is_read_in_the_strip_under_the_value_above():
+    img = Image.new("RGB", (900, 200), "white")
+    draw = ImageDraw.Draw(img)
+    small, big = ImageFont.truetype(str(FONT), 20), ImageFont.truetype(str(FONT), 40)
+    boxes = []
+    for text, font, y, seen in (("DLN", small, 10, True), ("D1234567", big, 34, True),
+                                ("LAST NAME", small, 76, False), ("MURPHY", big, 96, True)):
+        draw.text((40, y), text, font=font, fill="black")
+        if seen:  # CRAFT found no word of the "LAST NAME" caption
+            boxes.append(Box(*draw.textbbox((40, y), text, font=font)))
+    layout = _layout(np.asarray(img), boxes, {Field.ID_NUMBER: [1]})
+    # the line above MURPHY is the DLN's value, no caption: without the strip nothing is found
+    assert LAST not in NameLabels(LabelConfig())(layout).fields
+    out = NameLabels(LabelConfig(caption_height=0.85))(layout)
+    assert _text_of(out, LAST, boxes) == [2]
