@@ -6,7 +6,7 @@ a few years ago and expires in the future, while its holder was born at least ``
 This step reads the document's other value lines (printed at the size of the values the fields hold;
 those the birth-date mask touches first, at most ``max_lines``), keeps the ones that are dates, and
 reports the birth date only when exactly one date is that old and most of the readings of its line
-agree on it; two old dates (a licence issued decades ago) are ambiguous, and nothing is reported.
+agree on it (the date they agree on: the first reading, which found the line, may be the misread one); two old dates (a licence issued decades ago) are ambiguous, and nothing is reported.
 On the sample's train+val licence fronts the agreement rule turned three misread birth dates
 (1983 for 1981, a month read wrong) into none, and kept the one read right.
 """
@@ -58,11 +58,15 @@ def find_birth_date(layout: FieldLayout, reader: FieldReader, exclude: set[int],
             d = _date(text.text, family)
             if d is None or not min_age_years <= _years(d, today) <= max_age_years:
                 continue
-            # a candidate: read again under every preparation, and kept only when most readings agree
-            # (a misread digit, 1981 as 1983, would otherwise be reported as the holder's birth date)
-            dates = [_date(t.text, family) for t in reader.read_line(layout, dob, line, extend)]
-            if dates.count(d) * 2 > len(dates):
-                found.setdefault(d, text)
+            # a candidate: read again under every preparation, and kept only when most readings agree on
+            # one date (a misread digit, 1981 as 1983, would otherwise be reported as the holder's birth
+            # date); the first reading may be the misread one
+            readings = reader.read_line(layout, dob, line, extend)
+            dates = [_date(t.text, family) for t in readings]
+            best = max(set(dates) - {None}, key=dates.count, default=None)
+            if best is not None and dates.count(best) * 2 > len(dates) and \
+                    min_age_years <= _years(best, today) <= max_age_years:
+                found.setdefault(best, readings[dates.index(best)])
     if len(found) != 1:
         return None
     return next(iter(found.items()))

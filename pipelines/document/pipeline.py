@@ -50,7 +50,7 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order; 4: name fields set by their labels;
 #: 5: the family from a "DRIVER LICENSE" title, ID numbers read with Tesseract's Latin-script model;
 #: 6: diacritics of printed names re-read per letter (marks.py), a misread MRZ fails mrz.plausible
-PIPELINE_VERSION = "document-8"
+PIPELINE_VERSION = "document-9"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -280,7 +280,8 @@ def _marks(fields: dict, mrz_vals: dict, page: np.ndarray, reader: MarkReader) -
 def _birth_date(fields: dict, layout: FieldLayout, reader: FieldReader, family: DocumentFamily | None,
                 today: dt.date, cfg: DocumentConfig) -> dict:
     """The fields with a birth date nothing else gave, when exactly one printed date is old enough."""
-    found = find_birth_date(layout, reader, layout.word_indices(layout.fields), family, today,
+    held = layout.word_indices(f for f in layout.fields if f in fields and fields[f].source == "ocr")
+    found = find_birth_date(layout, reader, held, family, today,
                             min_age_years=cfg.ocr.min_holder_age, max_age_years=cfg.validation.max_age_years,
                             max_lines=cfg.ocr.birth_date_lines, extend=(cfg.text.extend_x, cfg.text.extend_y))
     if found is None:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from pipelines.document.birth_date import find_birth_date
-from pipelines.document.fields import FieldReader, OcrConfig
+from pipelines.document.fields import FieldReader, FieldText, OcrConfig
 from tests.pipelines.document.test_doc_labels import FONT, _card, _layout
 from veid.types import DocumentFamily
 
@@ -35,3 +35,25 @@ def test_no_birth_date_when_two_dates_are_old_or_the_order_is_unknown():
     # day and month both <= 12 and no document family: the order is not guessed
     assert _find([("DOB", "05/03/1981"), ("EXP", "02/01/2030")], None) is None
     assert _find([("DOB", "05/03/1981"), ("EXP", "02/01/2030")], DL)[0] == dt.date(1981, 5, 3)
+
+
+class _ScriptedReader:
+    """A reader whose readings of each line (by its first word) are given: Tesseract's misreads on demand."""
+
+    def __init__(self, readings: dict[int, list[str]]) -> None:
+        self.readings = readings
+
+    def read_line(self, layout, f, line, extend, max_readings=None):
+        texts = self.readings.get(line[0], [])[:max_readings]
+        return [FieldText(f, t, 0.9, layout.words[line[0]].quad.bounds()) for t in texts]
+
+
+def test_the_date_most_readings_agree_on_wins_when_the_first_reading_misread_it():
+    image, boxes, values = _card([("4a ISS", "02/01/2020"), ("3 DOB", "05/03/1981")])
+    layout = _layout(image, boxes, {})
+    iss, dob = values
+    reader = _ScriptedReader({iss: ["02/01/2020"] * 3, dob: ["05/03/1983", "05/03/1981", "05/03/1981"]})
+    born, _ = find_birth_date(layout, reader, set(), DL, TODAY)
+    assert born == dt.date(1981, 5, 3)
+    reader = _ScriptedReader({iss: ["02/01/2020"] * 3, dob: ["05/03/1983", "05/03/1981", "05/08/1981"]})
+    assert find_birth_date(layout, reader, set(), DL, TODAY) is None  # no date most readings agree on
