@@ -163,15 +163,43 @@ def clean_line(crop: np.ndarray, widths: tuple[int, ...]) -> CleanLine | None:
     return CleanLine(clean, grid)
 
 
-def _place(grid: CellGrid, chars: list[tuple[str, float]]) -> str:
-    """Put OCR'd characters (char, x-centre) into the grid's cells; chevron and empty cells become ``<``."""
+def _place(grid: CellGrid, chars: list[tuple[str, float]], drop: float = 1.0) -> str:
+    """Put OCR'd characters (char, x-centre) into the grid's cells; chevron and empty cells become ``<``.
+
+    The characters keep their order and take distinct cells that hold no chevron, as near their centres as
+    can be (least total distance, in cells; a character no cell is left for is dropped at ``drop`` cells).
+    Placing each by its own centre alone let two neighbours fall into one cell, or one into a chevron's,
+    where a grid a fraction of a cell off lost a letter and opened a gap (``ERIKSS<ON``); the chevrons found
+    by their shape pin the letters between them.
+    """
     n = len(grid.chevrons)
-    cells = ["<" if c else "" for c in grid.chevrons]
-    for ch, x in chars:
-        cell = int((x - grid.x0) / grid.pitch)
-        if 0 <= cell < n and not grid.chevrons[cell] and not cells[cell]:
-            cells[cell] = ch
-    return "".join(c or "<" for c in cells)
+    free = [k for k in range(n) if not grid.chevrons[k]]
+    chars = sorted(chars, key=lambda c: c[1])
+    pos = [(x - grid.x0) / grid.pitch - 0.5 for _, x in chars]
+    m, f = len(chars), len(free)
+    inf = float("inf")
+    # cost[i][j]: first i characters placed into (or dropped before) the first j free cells
+    cost = [[inf] * (f + 1) for _ in range(m + 1)]
+    move = [[0] * (f + 1) for _ in range(m + 1)]  # 0: cell j-1 left empty, 1: char i-1 in cell j-1, 2: char dropped
+    for j in range(f + 1):
+        cost[0][j] = 0.0
+    for i in range(1, m + 1):
+        cost[i][0], move[i][0] = cost[i - 1][0] + drop, 2
+        for j in range(1, f + 1):
+            options = (cost[i][j - 1], cost[i - 1][j - 1] + abs(pos[i - 1] - free[j - 1]), cost[i - 1][j] + drop)
+            k = min(range(3), key=options.__getitem__)
+            cost[i][j], move[i][j] = options[k], k
+    cells = ["<"] * n
+    i, j = m, f
+    while i > 0:
+        if move[i][j] == 0:
+            j -= 1
+        elif move[i][j] == 1:
+            cells[free[j - 1]] = chars[i - 1][0]
+            i, j = i - 1, j - 1
+        else:
+            i -= 1
+    return "".join(cells)
 
 
 class ChevronLineReader:

@@ -67,3 +67,18 @@ def test_grid_keeps_the_chevron_pitch_when_glare_erases_the_last_fillers():
     assert grid is not None and len(grid.chevrons) == 44
     assert abs(grid.pitch - 30) < 1.0  # extent / 44 would give 25.2 and shift every later cell
     assert grid.chevrons[28:37] == (True,) * 9 and not any(grid.chevrons[:28])
+
+
+def test_characters_keep_their_order_and_fill_the_cells_between_the_chevrons():
+    from pipelines.document.chevrons import CellGrid, _place
+
+    # "AB<CD" on a 5-cell grid whose pitch is a little off: B's and D's centres drift into the next cell
+    grid = CellGrid(0.0, 10.0, (False, False, True, False, False))
+    chars = [("A", 5.0), ("B", 20.5), ("C", 33.0), ("D", 51.0)]
+    assert _place(grid, chars) == "AB<CD"  # by centre alone: B falls in the chevron's cell, D off the line
+    # two letters in one cell: both kept, in order, in neighbouring cells
+    grid = CellGrid(0.0, 10.0, (False, False, False, True))
+    assert _place(grid, [("K", 12.0), ("A", 18.0), ("Y", 26.0)]) == "KAY<"
+    # more characters than free cells: the one farthest from a cell is dropped, the others stay put
+    grid = CellGrid(0.0, 10.0, (False, True, False))
+    assert _place(grid, [("P", 5.0), ("X", 11.0), ("Q", 25.0)]) == "P<Q"
