@@ -36,7 +36,7 @@ from pipelines.document.orientation import (
     rotate,
 )
 from pipelines.document.perspective import DocumentWarper, PerspectiveConfig, WarpedDocument
-from pipelines.document.printed_names import find_printed_name, respace
+from pipelines.document.printed_names import find_printed_name, hyphenate, respace
 from pipelines.document.resolve import FieldResult, resolve_fields
 from pipelines.document.tesseract import Tesseract
 from pipelines.document.title import TitleConfig, TitleReader
@@ -50,7 +50,7 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order; 4: name fields set by their labels;
 #: 5: the family from a "DRIVER LICENSE" title, ID numbers read with Tesseract's Latin-script model;
 #: 6: diacritics of printed names re-read per letter (marks.py), a misread MRZ fails mrz.plausible
-PIPELINE_VERSION = "document-10"
+PIPELINE_VERSION = "document-11"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -229,10 +229,11 @@ def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
     return {k: v for k, v in out.items() if v}
 
 
-def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: FieldReader,
+def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: FieldReader, ocr: dict,
                    cfg: DocumentConfig) -> dict:
-    """Names the valid MRZ gave, replaced by their printed spelling where a text line reads as them; printed
-    names that are the MRZ's but for lost diacritics (``KOHLER`` for ``KOEHLER``), with those put back."""
+    """Names the valid MRZ gave, replaced by their printed spelling where a text line reads as them, or given
+    the hyphens their own misread printed line shows (``ocr``: the raw readings); printed names that are the
+    MRZ's but for lost diacritics (``KOHLER`` for ``KOEHLER``), with those put back."""
     exclude = layout.word_indices(f for f in layout.fields if f not in NAME_FIELDS)
     out = dict(fields)
     for f in NAME_FIELDS:
@@ -252,17 +253,20 @@ def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: Fi
                                   (cfg.text.extend_x, cfg.text.extend_y))
         if found is not None:
             out[f] = FieldResult(found.text, "ocr", found.confidence, found.box)
+        elif r.box is not None and f in ocr and (value := hyphenate(ocr[f].text, r.value)) is not None:
+            out[f] = replace(r, value=value)
     return out
 
 
 def _marks(fields: dict, mrz_vals: dict, page: np.ndarray, reader: MarkReader) -> dict:
-    """Printed names with their diacritics re-read letter by letter (``pipelines.document.marks``). A name
-    that agreed with the MRZ must still agree once its marks change (``Ö`` transliterates to ``OE``)."""
+    """Printed names with their diacritics re-read letter by letter (``pipelines.document.marks``), and MRZ
+    names on the printed line they outranked. A name that agreed with the MRZ must still agree once its
+    marks change (``Ö`` transliterates to ``OE``)."""
     out = dict(fields)
     for f in NAME_FIELDS:
         r = fields.get(f)
-        if r is None or r.source != "ocr" or r.box is None:
-            continue
+        if r is None or r.source not in ("ocr", "mrz") or r.box is None:
+            continue  # an MRZ name with a box: the printed line it outranked (``resolve_fields``)
         h, w = page.shape[:2]
         tight = r.box.clip(w, h)
         # field boxes can cut through the marks on capitals: the marks are looked for in a taller crop
@@ -459,7 +463,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     t["validation"] = (time.perf_counter() - t0) * 1e3
     if layout is not None and mrz is not None and mrz.valid and cfg.ocr.mrz_name_lines > 0:
         t0 = time.perf_counter()
-        fields = _printed_names(fields, mrz_vals, layout, stages.reader, cfg)
+        fields = _printed_names(fields, mrz_vals, layout, stages.reader, ocr, cfg)
         t["printed_names"] = (time.perf_counter() - t0) * 1e3
     if page is not None and stages.marks is not None:
         t0 = time.perf_counter()

@@ -73,3 +73,30 @@ def respace(printed: str, mrz_name: str) -> str | None:
     for w in words[1:]:
         out += (" " if len(mrz_form(out.replace(" ", ""))) in breaks else "") + w
     return out
+
+
+def hyphenate(printed: str, mrz_name: str) -> str | None:
+    """``mrz_name`` (a name the MRZ gave) with the hyphens its printed reading shows at its word breaks
+    (``GOMEZ PEREZ`` + ``GÓMEZ-PÍRFZ.`` -> ``GOMEZ-PEREZ``), or ``None`` when the printed reading has no
+    hyphen at one.
+
+    ICAO 9303 writes a hyphen in a name as a filler, like a space: the MRZ cannot tell ``GÓMEZ-PÉREZ``
+    from ``GÓMEZ PÉREZ``. A hyphen in the printed reading after as many letters as the MRZ name has
+    before one of its breaks is the printed spelling, even where the printed letters were misread.
+    """
+    words = mrz_name.split()
+    if len(words) < 2:
+        return None
+    breaks, n = {}, 0
+    for i, w in enumerate(words[:-1]):
+        n += len(w)
+        breaks[n] = i
+    hyphen_after, n = set(), 0
+    for c in normalize_name(printed):
+        if c == "-" and n in breaks:
+            hyphen_after.add(breaks[n])
+        elif c.isalpha():
+            n += len(mrz_form(c).replace(" ", ""))  # Ö counts as the MRZ's two letters OE
+    if not hyphen_after:
+        return None
+    return "".join(w + ("" if i == len(words) - 1 else "-" if i in hyphen_after else " ") for i, w in enumerate(words))

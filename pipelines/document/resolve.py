@@ -132,7 +132,10 @@ def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals
                                                  f.value in disagree, min_name_confidence, name_similarity, swapped):
             out[f] = FieldResult(printed, "ocr", ocr[f].confidence, ocr[f].box)
         elif f in mrz_vals and mrz is not None and (mrz_valid or f not in bar_vals):
-            out[f] = FieldResult(mrz_vals[f], "mrz", 1.0 if mrz_valid else 0.5)
+            # a printed name the MRZ's outranked was misread on this field's own line: its box stays, where
+            # the marks the MRZ cannot carry (TOMÁS for TOMAS) may still be read
+            own_line = printed is not None and f in OTHER_NAME and f not in swapped and OTHER_NAME[f] not in swapped
+            out[f] = FieldResult(mrz_vals[f], "mrz", 1.0 if mrz_valid else 0.5, ocr[f].box if own_line else None)
         elif f in bar_vals:
             out[f] = FieldResult(bar_vals[f], "barcode", 1.0)
     return out

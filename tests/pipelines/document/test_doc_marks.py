@@ -134,7 +134,15 @@ def test_a_name_the_mrz_confirmed_keeps_agreeing_with_it():
     assert _marks(_fields("KOHLER"), {}, page, _FixedReader("KÖHLER"))[Field.LAST_NAME].value == "KÖHLER"
 
 
-def test_names_from_the_mrz_are_not_touched():
+def test_names_from_the_mrz_are_marked_only_on_the_printed_line_they_outranked():
     page = np.zeros((20, 60, 3), np.uint8)
-    fields = {Field.LAST_NAME: replace(_fields("LOPEZ")[Field.LAST_NAME], source="mrz")}
-    assert _marks(fields, {}, page, _FixedReader("LÓPEZ")) == fields
+    mrz = {Field.LAST_NAME: "LOPEZ"}
+    no_line = {Field.LAST_NAME: FieldResult("LOPEZ", "mrz", 1.0, None)}
+    assert _marks(no_line, mrz, page, _FixedReader("LÓPEZ")) == no_line  # nowhere to read a mark
+    # the printed line the MRZ's name outranked (``resolve_fields`` keeps its box): its marks are read,
+    # and the name must still be the MRZ's
+    own_line = {Field.LAST_NAME: replace(_fields("LOPEZ")[Field.LAST_NAME], source="mrz")}
+    out = _marks(own_line, mrz, page, _FixedReader("LÓPEZ"))[Field.LAST_NAME]
+    assert (out.value, out.source) == ("LÓPEZ", "mrz")
+    own_line = {Field.LAST_NAME: replace(_fields("KOHLER")[Field.LAST_NAME], source="mrz")}
+    assert _marks(own_line, {Field.LAST_NAME: "KOHLER"}, page, _FixedReader("KÖHLER")) == own_line

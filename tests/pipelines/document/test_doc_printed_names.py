@@ -61,3 +61,14 @@ def test_a_line_that_lost_its_umlaut_gives_the_mrz_name_with_it_put_back(reader)
 ])
 def test_word_breaks_the_mrz_name_lacks_are_taken_out(printed, mrz_name, expected):
     assert respace(printed, mrz_name) == expected
+
+
+def test_the_hyphens_a_misread_printed_name_shows_at_the_mrz_word_breaks_are_kept():
+    from pipelines.document.printed_names import hyphenate
+
+    assert hyphenate("GÓMEZ-PÍRFZ.", "GOMEZ PEREZ") == "GOMEZ-PEREZ"  # letters misread, the hyphen is not
+    assert hyphenate("MÜLLER-LÜDENSCHEIDT", "MUELLER LUEDENSCHEIDT") == "MUELLER-LUEDENSCHEIDT"  # Ü is UE
+    assert hyphenate("JEAN-PIERRE MARC", "JEAN PIERRE MARC") == "JEAN-PIERRE MARC"
+    assert hyphenate("GÓMEZ PÉREZ", "GOMEZ PEREZ") is None  # no hyphen printed
+    assert hyphenate("GOM-EZPEREZ", "GOMEZ PEREZ") is None  # a hyphen away from the MRZ's word break
+    assert hyphenate("ANNA", "ANNA") is None

@@ -105,3 +105,15 @@ def test_no_swap_is_inferred_when_the_mrz_lost_one_of_the_names():
     # names line misread as surname "LAF LEON", no given names: the printed given names stay
     assert _resolve({F: "OLAF LEON", L: "KRÜGER"}, 0.89, mrz_vals={L: "LAF LEON"},
                     disagree={"last_name"})[F] == ("OLAF LEON", "ocr")
+
+
+def test_an_mrz_name_that_outranked_its_misread_printed_line_keeps_that_lines_box():
+    ocr = {F: FieldText(F, "TOUS", 0.9, Box(5, 5, 50, 20)), L: FieldText(L, "HUGO", 0.9, Box(5, 30, 50, 45))}
+    out = resolve_fields(ocr, {F: "TOUS", L: "HUGO"}, VALID, {F: "TOMAS", L: "HUGO"}, {}, {"first_name"},
+                         min_name_confidence=0.5, name_similarity=0.85)
+    assert (out[F].value, out[F].source, out[F].box) == ("TOMAS", "mrz", Box(5, 5, 50, 20))
+    # a printed name that is the MRZ's other name was read off the wrong line: no box for this field
+    ocr = {L: FieldText(L, "TOMAS", 0.9, Box(5, 30, 50, 45))}
+    out = resolve_fields(ocr, {L: "TOMAS"}, VALID, {F: "TOMAS", L: "KRUEGER"}, {}, {"last_name"},
+                         min_name_confidence=0.5, name_similarity=0.85)
+    assert (out[L].value, out[L].source, out[L].box) == ("KRUEGER", "mrz", None)
