@@ -50,7 +50,7 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order; 4: name fields set by their labels;
 #: 5: the family from a "DRIVER LICENSE" title, ID numbers read with Tesseract's Latin-script model;
 #: 6: diacritics of printed names re-read per letter (marks.py), a misread MRZ fails mrz.plausible
-PIPELINE_VERSION = "document-11"
+PIPELINE_VERSION = "document-12"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {

@@ -20,11 +20,16 @@ from pipelines.document.labels import NAME_FIELDS
 from pipelines.document.validation import dropped_letters_only, mrz_form, normalize_name
 from veid.types import Field
 
+#: Letters Tesseract reads an MRZ filler chevron as (``pipelines.document.chevrons``; also E, but a printed
+#: reading that lost a final E, ZO for ZOË, is the likelier error there).
+FILLER_MISREADS = frozenset("KC")
+
 
 def find_printed_name(f: Field, mrz_name: str, layout: FieldLayout, reader: FieldReader, exclude: set[int],
                       max_lines: int = 8, extend: tuple[float, float] = (0.35, 0.2)) -> FieldText | None:
     """The printed line whose reading is ``mrz_name`` (MRZ form) once transliterated, else the first one that
-    holds its letters with fewer word breaks or a few letters more; ``None`` when no line does.
+    holds its letters with fewer word breaks or a few letters more, or all of them but a last ``K`` or ``C``
+    (a filler misread); ``None`` when no line does.
 
     Args:
         f: the name field (its Tesseract setup reads the lines).
@@ -48,6 +53,9 @@ def find_printed_name(f: Field, mrz_name: str, layout: FieldLayout, reader: Fiel
                 return FieldText(f, name, text.confidence, text.box)
             if (spelled := restore(mrz_name, name)) is not None:  # the same, but for lost diacritics
                 return FieldText(f, spelled, text.confidence, text.box)
+            # the MRZ's first filler after the name read as a letter (a chevron read K or C: JANK for JAN)
+            if close is None and len(form) >= 2 and mrz_name[-1] in FILLER_MISREADS and form == mrz_name[:-1]:
+                close = FieldText(f, name, text.confidence, text.box)
             # the MRZ's OCR breaks words ("O LIVER"), a printed reading with more breaks is the misread one
             if close is None and len(form.split()) <= len(mrz_name.split()) and (
                     form.replace(" ", "") == mrz_name.replace(" ", "") or dropped_letters_only(mrz_name, form)):

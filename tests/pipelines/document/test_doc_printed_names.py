@@ -33,6 +33,15 @@ def test_an_mrz_name_with_lost_letters_or_word_breaks_finds_its_printed_line(rea
     assert find_printed_name(Field.LAST_NAME, "KYA", layout, reader, exclude=set()).text == "KAYA"
 
 
+def test_an_mrz_name_with_its_first_filler_read_as_k_finds_its_printed_line(reader):
+    image, boxes, values = _card([("Vornamen", "JAN"), ("Name", "ZOE")])
+    layout = _layout(image, boxes, {})
+    assert find_printed_name(Field.FIRST_NAME, "JANK", layout, reader, exclude=set()).text == "JAN"
+    # a final E is a letter the printed reading may have lost as likely: not taken for a filler
+    image, boxes, values = _card([("Vornamen", "ZO")])
+    assert find_printed_name(Field.FIRST_NAME, "ZOE", _layout(image, boxes, {}), reader, exclude=set()) is None
+
+
 def test_no_line_reads_as_the_mrz_name_letter_for_letter(reader):
     image, boxes, values = _card([("Vornamen", "BJÖRN")])
     layout = _layout(image, boxes, {})
