@@ -342,6 +342,10 @@ class FieldReader:
         ``max_readings`` of them; ``workers`` calls at once), the non-empty readings in their order."""
         return self._read_boxes(image, {f: fb.box for f, fb in layout.fields.items()}, max_readings)
 
+    def read_box(self, image: np.ndarray, f: Field, box: Box, max_readings: int | None = None) -> list[FieldText]:
+        """Non-empty readings of one box of ``image`` with field ``f``'s setup."""
+        return self._read_boxes(image, {f: box}, max_readings).get(f, [])
+
     def _read_boxes(self, image: np.ndarray, boxes: dict, max_readings: int | None) -> dict:
         jobs = []
         for f, b in boxes.items():

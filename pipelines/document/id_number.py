@@ -17,9 +17,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import numpy as np
+
 from pipelines.document.fields import FieldLayout, FieldReader, FieldText, text_lines
 from pipelines.document.validation import ID_FORMATS, normalize_id, parse_date
-from veid.types import DocumentFamily, Field
+from veid.types import Box, DocumentFamily, Field
 
 _TOKEN = re.compile(r"^[A-Z0-9]+$")
 _DATE_MARK = re.compile(r"\d[/.-]\d")
@@ -78,3 +80,11 @@ def find_id_number(layout: FieldLayout, reader: FieldReader, exclude: set[int], 
         return None
     t = found[0]
     return FieldText(Field.ID_NUMBER, normalize_id(t.text), t.confidence, t.box)
+
+
+def printed_as_date(reader: FieldReader, image: np.ndarray, box: Box) -> bool:
+    """Whether the text in ``box`` reads as a date under the birth-date setup, separators and all
+    (``06/03/2023``): an issue date the UNET painted as the ID number, whose setup drops the slashes
+    and reads ``067032023``. A number read without a separator is not doubted (some licence numbers
+    are eight digits)."""
+    return any(_DATE_MARK.search(t.text) for t in reader.read_box(image, Field.DATE_OF_BIRTH, box, max_readings=1))

@@ -23,7 +23,7 @@ from pipelines.document.birth_date import find_birth_date
 from pipelines.document.diacritics import restore
 from pipelines.document.marks import MarkConfig, MarkModel, MarkReader, mark_model_version, resolve_model_path
 from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
-from pipelines.document.id_number import find_id_number
+from pipelines.document.id_number import find_id_number, printed_as_date
 from pipelines.document.image_io import ImageLimits, decode_image
 from pipelines.document.labels import NAME_FIELDS, LabelConfig, NameLabels
 from pipelines.document.mrz import MrzReading
@@ -50,7 +50,7 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order; 4: name fields set by their labels;
 #: 5: the family from a "DRIVER LICENSE" title, ID numbers read with Tesseract's Latin-script model;
 #: 6: diacritics of printed names re-read per letter (marks.py), a misread MRZ fails mrz.plausible
-PIPELINE_VERSION = "document-12"
+PIPELINE_VERSION = "document-13"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -473,6 +473,11 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t0 = time.perf_counter()
         fields = _birth_date(fields, layout, stages.reader, family, today or dt.date.today(), cfg)
         t["birth_date"] = (time.perf_counter() - t0) * 1e3
+    idn = fields.get(Field.ID_NUMBER)
+    if (page is not None and idn is not None and idn.source == "ocr" and idn.box is not None
+            and Field.ID_NUMBER not in mrz_vals and Field.ID_NUMBER not in bar_vals and cfg.ocr.id_number_lines > 0
+            and printed_as_date(stages.reader, page, idn.box)):
+        fields = {f: r for f, r in fields.items() if f is not Field.ID_NUMBER}  # a date, not the number
     if layout is not None and Field.ID_NUMBER not in fields and cfg.ocr.id_number_lines > 0:
         t0 = time.perf_counter()
         fields = _id_number(fields, layout, stages.reader, family, cfg)

@@ -36,3 +36,13 @@ def test_the_only_value_shaped_like_a_number_is_the_id_number():
 def test_no_id_number_when_two_values_are_shaped_like_one():
     assert _find([("DLN", "V32360148"), ("DD", "A12345678"), ("DOB", "12/24/1981")]) is None
     assert _find([("ISS", "02/01/2020"), ("DOB", "12/24/1981")]) is None  # dates only
+
+
+def test_an_issue_date_painted_as_the_id_number_reads_as_a_date():
+    from pipelines.document.id_number import printed_as_date
+
+    image, boxes, values = _card([("4a ISS", "06/03/2023"), ("4d DLN", "S82679442")])
+    reader = FieldReader(OcrConfig())
+    date_box, number_box = (boxes[values[k]].expand(6, 4) for k in (0, 1))
+    assert printed_as_date(reader, image, date_box)  # the ID setup would read it 067032023
+    assert not printed_as_date(reader, image, number_box)
