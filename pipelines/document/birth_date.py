@@ -6,7 +6,8 @@ a few years ago and expires in the future, while its holder was born at least ``
 This step reads the document's other value lines (printed at the size of the values the fields hold;
 those the birth-date mask touches first, at most ``max_lines``), keeps the ones that are dates, and
 reports the birth date only when exactly one date is that old and most of the readings of its line
-agree on it (the date they agree on: the first reading, which found the line, may be the misread one); two old dates (a licence issued decades ago) are ambiguous, and nothing is reported.
+agree on it (the date they agree on: the first reading, which found the line, may be the misread one);
+two old dates (a licence issued decades ago) are ambiguous, and nothing is reported.
 On the sample's train+val licence fronts the agreement rule turned three misread birth dates
 (1983 for 1981, a month read wrong) into none, and kept the one read right.
 """

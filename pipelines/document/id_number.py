@@ -8,8 +8,8 @@ the values the fields hold; those the ID mask touches first, at most ``max_lines
 reads as a date under any preparation of the birth-date setup, which keeps date separators, is left
 out (the ID setup reads ``08/12/2019`` as ``08122019``); a line that reads, with the ID-number setup,
 as one alphanumeric token of ``min_length`` to ``max_length`` characters with at least ``min_digits``
-digits, in the family's number format, is a candidate (its most confident such reading). The number
-is reported only when exactly one line is a candidate.
+digits, in the family's number format, is a candidate when two preparations read the same number
+(the most confident of those readings). The number is reported only when exactly one line is a candidate.
 """
 
 from __future__ import annotations

@@ -284,8 +284,7 @@ def _marks(fields: dict, mrz_vals: dict, page: np.ndarray, reader: MarkReader) -
 def _birth_date(fields: dict, layout: FieldLayout, reader: FieldReader, family: DocumentFamily | None,
                 today: dt.date, cfg: DocumentConfig) -> dict:
     """The fields with a birth date nothing else gave, when exactly one printed date is old enough."""
-    held = layout.word_indices(f for f in layout.fields if f in fields and fields[f].source == "ocr")
-    found = find_birth_date(layout, reader, held, family, today,
+    found = find_birth_date(layout, reader, _held_words(layout, fields), family, today,
                             min_age_years=cfg.ocr.min_holder_age, max_age_years=cfg.validation.max_age_years,
                             max_lines=cfg.ocr.birth_date_lines, extend=(cfg.text.extend_x, cfg.text.extend_y))
     if found is None:
@@ -294,12 +293,24 @@ def _birth_date(fields: dict, layout: FieldLayout, reader: FieldReader, family: 
     return {**fields, Field.DATE_OF_BIRTH: FieldResult(born.isoformat(), "ocr", text.confidence, text.box)}
 
 
-def _id_number(fields: dict, layout: FieldLayout, reader: FieldReader, family: DocumentFamily | None,
-               cfg: DocumentConfig) -> dict:
-    """The fields with an ID number nothing else gave, when exactly one printed value is shaped like one."""
-    # a line the UNET took for a field whose reading failed (a DLN painted as the birth date) is free
-    held = layout.word_indices(f for f in layout.fields if f in fields and fields[f].source == "ocr")
-    found = find_id_number(layout, reader, held, family,
+def _held_words(layout: FieldLayout, fields: dict) -> set[int]:
+    """Words of the field lines whose reading was kept: a line the UNET took for a field whose reading
+    failed (a DLN painted as the birth date) is free for the searches."""
+    return layout.word_indices(f for f in layout.fields if f in fields and fields[f].source == "ocr")
+
+
+def _id_number(fields: dict, layout: FieldLayout, page: np.ndarray, reader: FieldReader,
+               family: DocumentFamily | None, verified: bool, cfg: DocumentConfig) -> dict:
+    """The fields with an ID number nothing else gave, when exactly one printed value is shaped like one.
+    An unverified (``verified``: by the MRZ or barcode) printed ID number that reads as a date is dropped
+    first: the UNET painted the issue date."""
+    idn = fields.get(Field.ID_NUMBER)
+    if (idn is not None and idn.source == "ocr" and idn.box is not None and not verified
+            and printed_as_date(reader, page, idn.box)):
+        fields = {f: r for f, r in fields.items() if f is not Field.ID_NUMBER}
+    if Field.ID_NUMBER in fields:
+        return fields
+    found = find_id_number(layout, reader, _held_words(layout, fields), family,
                            max_lines=cfg.ocr.id_number_lines, extend=(cfg.text.extend_x, cfg.text.extend_y))
     if found is None:
         return fields
@@ -473,14 +484,11 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t0 = time.perf_counter()
         fields = _birth_date(fields, layout, stages.reader, family, today or dt.date.today(), cfg)
         t["birth_date"] = (time.perf_counter() - t0) * 1e3
-    idn = fields.get(Field.ID_NUMBER)
-    if (page is not None and idn is not None and idn.source == "ocr" and idn.box is not None
-            and Field.ID_NUMBER not in mrz_vals and Field.ID_NUMBER not in bar_vals and cfg.ocr.id_number_lines > 0
-            and printed_as_date(stages.reader, page, idn.box)):
-        fields = {f: r for f, r in fields.items() if f is not Field.ID_NUMBER}  # a date, not the number
-    if layout is not None and Field.ID_NUMBER not in fields and cfg.ocr.id_number_lines > 0:
+    verified_id = Field.ID_NUMBER in mrz_vals or Field.ID_NUMBER in bar_vals
+    if layout is not None and page is not None and cfg.ocr.id_number_lines > 0 and not (
+            verified_id and Field.ID_NUMBER in fields):
         t0 = time.perf_counter()
-        fields = _id_number(fields, layout, stages.reader, family, cfg)
+        fields = _id_number(fields, layout, page, stages.reader, family, verified_id, cfg)
         t["id_number"] = (time.perf_counter() - t0) * 1e3
     t0 = time.perf_counter()
     checks += stages.validator({f: r.value for f, r in fields.items()}, family)

@@ -63,6 +63,15 @@ def find_printed_name(f: Field, mrz_name: str, layout: FieldLayout, reader: Fiel
     return close
 
 
+def _breaks(mrz_name: str) -> dict[int, int]:
+    """``{letters before a word break: index of the word it ends}`` of an MRZ-form name."""
+    out, n = {}, 0
+    for i, w in enumerate(mrz_name.split()[:-1]):
+        n += len(w)
+        out[n] = i
+    return out
+
+
 def respace(printed: str, mrz_name: str) -> str | None:
     """``printed`` with the word breaks the valid MRZ name does not have taken out (``KELL Y`` -> ``KELLY``
     for ``KELLY``), or ``None`` when its letters are not the MRZ name's or it has no extra break.
@@ -73,10 +82,7 @@ def respace(printed: str, mrz_name: str) -> str | None:
     words = printed.split()
     if len(words) <= len(mrz_name.split()) or mrz_form("".join(words)) != mrz_name.replace(" ", ""):
         return None
-    breaks, n = set(), 0
-    for w in mrz_name.split()[:-1]:
-        n += len(w)
-        breaks.add(n)
+    breaks = _breaks(mrz_name)
     out = words[0]
     for w in words[1:]:
         out += (" " if len(mrz_form(out.replace(" ", ""))) in breaks else "") + w
@@ -95,10 +101,7 @@ def hyphenate(printed: str, mrz_name: str) -> str | None:
     words = mrz_name.split()
     if len(words) < 2:
         return None
-    breaks, n = {}, 0
-    for i, w in enumerate(words[:-1]):
-        n += len(w)
-        breaks[n] = i
+    breaks = _breaks(mrz_name)
     hyphen_after, n = set(), 0
     for c in normalize_name(printed):
         if c == "-" and n in breaks:
