@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from models.field_words import line_groups, match_field_words, whole_lines, word_coverage
+from pipelines.document.ink import stretch_contrast, text_rows
 from pipelines.document.orientation import rotate
 from pipelines.document.tesseract import Tesseract
 from veid.errors import ConfigError, StageError
@@ -65,6 +66,13 @@ class Preprocess:
         binarize: ``none`` (grey), ``otsu`` or ``adaptive``.
         adaptive_block: neighbourhood, pixels (odd), of adaptive thresholding.
         adaptive_c: constant subtracted from the adaptive mean.
+        text_height: > 0: the crop is contrast-stretched, cut to its text line (the longest run of rows
+            with ink, :func:`pipelines.document.ink.text_rows`) with ``line_margin`` of the line's height
+            above and below, and scaled so the line is this many pixels high (``target_height`` unused).
+            Field boxes are extended by a margin and hold the text at 35-60 % of their height, so
+            scaling the whole box leaves the letters' size to chance; Tesseract reads best at a known
+            letter size. A crop with no ink row is scaled whole to ``target_height``.
+        line_margin: share of the text line's height kept above and below it (``text_height`` > 0).
     """
 
     target_height: int = 64
@@ -72,6 +80,8 @@ class Preprocess:
     binarize: str = "adaptive"
     adaptive_block: int = 51
     adaptive_c: int = 12
+    text_height: int = 0
+    line_margin: float = 0.35
 
 
 #: The field readings: Tesseract reads each crop under each, and the reading it is most confident
@@ -79,8 +89,10 @@ class Preprocess:
 #: preparation read 358 exactly, the first three chosen together 385. Replacing two of those by
 #: larger scales (128 px grey, 96 px adaptive), where accents and a leading letter stay legible, read
 #: 224 instead of 219 of 311 name crops, 161 instead of 156 of 172 ID numbers, 112 instead of 109 of
-#: 174 birth dates.
-DEFAULT_READINGS = (Preprocess(52, "none", "adaptive", 51), Preprocess(128, "none", "none"),
+#: 174 birth dates. Reading the text line cut out and scaled to 40 px (contrast-stretched, grey) instead of
+#: the whole box at 52 px (adaptive): 614 instead of 555 of the 731 crops of those documents when alone,
+#: 638 instead of 620 with the other two (the pipeline's own field boxes, 2026-12-06).
+DEFAULT_READINGS = (Preprocess(denoise="none", binarize="none", text_height=40), Preprocess(128, "none", "none"),
                     Preprocess(96, "none", "adaptive", 71))
 
 
@@ -308,10 +320,24 @@ def text_lines(layout: FieldLayout, exclude: set[int], by: tuple[Field, ...],
 
 
 def preprocess(crop: np.ndarray, cfg: Preprocess) -> np.ndarray:
-    """Grey, rescaled to ``target_height``, denoised and binarized as configured (dark text on white)."""
+    """Grey, rescaled (the whole crop to ``target_height``, or its text line to ``text_height``), denoised
+    and binarized as configured (dark text on white), with an 8-pixel white border."""
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
-    s = cfg.target_height / max(gray.shape[0], 1)
-    gray = cv2.resize(gray, (max(1, round(gray.shape[1] * s)), cfg.target_height), interpolation=cv2.INTER_CUBIC)
+    rows = None
+    if cfg.text_height > 0:
+        stretched = stretch_contrast(gray)
+        if (rows := text_rows(stretched)) is not None:
+            gray = stretched
+    if rows is not None:
+        line = rows[1] - rows[0]
+        margin = cfg.line_margin * line
+        gray = gray[max(0, int(rows[0] - margin)):min(gray.shape[0], int(np.ceil(rows[1] + margin)))]
+        s = cfg.text_height / line
+        size = (max(1, round(gray.shape[1] * s)), max(1, round(gray.shape[0] * s)))
+    else:
+        s = cfg.target_height / max(gray.shape[0], 1)
+        size = (max(1, round(gray.shape[1] * s)), cfg.target_height)
+    gray = cv2.resize(gray, size, interpolation=cv2.INTER_CUBIC)
     if cfg.denoise == "median":
         gray = cv2.medianBlur(gray, 3)
     elif cfg.denoise == "nlmeans":

@@ -26,6 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipelines.document.ink import longest_run
 from veid.errors import ModelError
 from veid.types import ModelVersion
 
@@ -81,19 +82,6 @@ def compose(base: str, mark: str) -> str | None:
     return c if len(c) == 1 and 0xC0 <= ord(c) <= 0x17F else None
 
 
-def _longest_run(mask: np.ndarray) -> tuple[int, int] | None:
-    """``(start, end)`` (end exclusive) of the longest run of True in a 1-D mask."""
-    best, start = None, None
-    for i, v in enumerate(np.append(mask, False)):
-        if v and start is None:
-            start = i
-        elif not v and start is not None:
-            if best is None or i - start > best[1] - best[0]:
-                best = (start, i)
-            start = None
-    return best
-
-
 def letter_features(gray: np.ndarray, text: str) -> list[np.ndarray | None]:
     """Per character of ``text`` (the word as read, with its case), the classifier's features of the zone
     above its body, or ``None`` where no mark can be read (not a letter, a tall lower-case letter, no text
@@ -112,7 +100,7 @@ def letter_features(gray: np.ndarray, text: str) -> list[np.ndarray | None]:
     norm = np.clip((paper - gray.astype(np.float32)) / max(float(paper - ink), 1.0), 0.0, 1.0)
     binary = norm > 0.5
     rows = binary.mean(axis=1)
-    band = _longest_run(rows > 0.3 * rows.max()) if rows.max() > 0 else None
+    band = longest_run(rows > 0.3 * rows.max()) if rows.max() > 0 else None
     if band is None or band[1] - band[0] < 6:
         return [None] * len(text)
     top, baseline = band

@@ -65,6 +65,25 @@ def test_preprocess_scales_and_binarizes():
     assert set(np.unique(out)) <= {0, 255}
 
 
+def test_preprocess_scales_the_text_line_not_the_box():
+    # a faint line 10 px high in a 60 px box (the box extended around its text, paper tinted): the line
+    # comes out text_height high whatever the box's margins, with line_margin of it above and below
+    crop = np.full((60, 120, 3), 215, np.uint8)
+    crop[30:40, 10:110] = 150
+    out = preprocess(crop, Preprocess(text_height=40, line_margin=0.25, binarize="none", denoise="none"))
+    inner = out[8:-8, 8:-8]
+    ink_rows = np.flatnonzero((inner < 128).mean(axis=1) > 0.5)
+    assert 60 <= inner.shape[0] <= 64  # the line and a quarter of its height each side (rounded outwards)
+    assert 38 <= ink_rows.size <= 42
+    assert inner.min() < 20 and inner.max() > 235  # contrast stretched: ink near black, paper near white
+
+
+def test_preprocess_text_line_falls_back_to_the_whole_box_without_ink():
+    blank = np.full((30, 60, 3), 200, np.uint8)
+    out = preprocess(blank, Preprocess(target_height=50, text_height=40, binarize="none", denoise="none"))
+    assert out.shape == (50 + 16, 100 + 16)
+
+
 def test_field_reader_reads_a_rendered_word():
     import cv2
 
@@ -241,3 +260,4 @@ def test_level_document_with_fragmented_masks_is_not_rotated():
     layout = FieldLocator(TextConfig(), _Craft(), _FragmentedUnet(), _decode)(np.full((240, 400, 3), 255, np.uint8))
     assert layout.level_angle == 0.0
     assert set(layout.fields) == {Field.LAST_NAME, Field.ID_NUMBER}
+
