@@ -250,7 +250,24 @@ _SEGMENTS = {
 }
 
 
+#: First letters of ICAO 9303 document codes (A, C, I: cards; P: passports; V: visas).
+_DOCUMENT_CODES = "ACIPV"
+
+
+def drop_leading_filler(line: str, row: int) -> str:
+    """A first row read from one cell too early: ``<P<AUT...`` -> ``P<AUT...``.
+
+    Every layout's first row starts with the document code, a letter: a filler before it is a misplaced
+    cell (a speck or the card edge taken for the first character), which would shift the issuing state
+    and the names by one (surname ``TGOMEZ`` from ``AUTGOMEZ``). :func:`fit_length` restores the width.
+    """
+    if row == 0 and len(line) > 1 and line[0] == "<" and line[1] in _DOCUMENT_CODES:
+        return line[1:]
+    return line
+
+
 def _normalize(line: str, layout: MrzLayout, row: int) -> str:
+    line = drop_leading_filler(re.sub(r"[^A-Z0-9<]", "", line.upper()), row)
     return clean_fillers(apply_classes(fit_length(line, layout.shape[1]), CLASSES[layout][row]), layout, row)
 
 

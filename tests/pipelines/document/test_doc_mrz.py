@@ -55,6 +55,17 @@ def test_repair_fixes_lookalikes_fillers_and_miscounted_runs():
     assert reading.lines == TD3
 
 
+@pytest.mark.parametrize("lines", [TD3, TD2, TD1])
+def test_a_first_row_read_one_cell_early_is_shifted_back(lines):
+    # "<P<UTOERIKSSON...": a speck before the document code took the first cell; the state and the
+    # names would shift by one (surname OERIKSSON) and no check digit covers them
+    early = ("<" + lines[0][:-1], *lines[1:])
+    reading = repair(list(early))
+    assert reading is not None and reading.valid
+    assert reading.lines == lines
+    assert (reading.fields.surname, reading.fields.issuing_state) == ("ERIKSSON", "UTO")
+
+
 def test_repair_never_validates_a_digit_misread_as_another_digit():
     # every single-digit misread of the document number: no repair may make it pass (0 of 63)
     passed = []
