@@ -49,8 +49,10 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 
 #: 2: printed names outrank MRZ names (resolve.py); 3: no guessed date order; 4: name fields set by their labels;
 #: 5: the family from a "DRIVER LICENSE" title, ID numbers read with Tesseract's Latin-script model;
-#: 6: diacritics of printed names re-read per letter (marks.py), a misread MRZ fails mrz.plausible
-PIPELINE_VERSION = "document-13"
+#: 6: diacritics of printed names re-read per letter (marks.py), a misread MRZ fails mrz.plausible;
+#: 14: fields read on their text line scaled to 40 px; 15: an MRZ first row read a cell early shifted back;
+#: 16: an invalid MRZ's birth date whose own check digit verifies outranks a printed date
+PIPELINE_VERSION = "document-16"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {

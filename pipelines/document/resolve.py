@@ -8,6 +8,12 @@ result carries. The rules follow what each source can prove:
   disagree with the OCR, the MRZ wins; except that a check digit cannot tell characters
   whose ICAO values are equal modulo 10 apart (``G``/``6``, ``S``/``8``, ``Q``/``6``...),
   so a printed ID number that differs from the MRZ's only in such characters breaks that tie.
+* An MRZ that is not valid as a whole (the composite or another field's digit failed: a misread
+  elsewhere, or tampering) still proves its birth date when that date's own check digit verifies
+  and its dates are calendar dates: a printed date that disagrees is mostly another date's line
+  read (the expiry date's ``06 JUL 32`` taken for the birth date). Not its ID number: a row read
+  one cell off yields a number whose digit verifies one time in ten (``4JW689067``), and the
+  printed number is seldom another line.
 * MRZ names carry no check digit, and MRZ OCR drops letters and invents fillers
   (``SCHNEIDER`` read as ``CHEIDE``). Where the printed name disagrees with them, the printed
   name wins unless it is itself doubtful: Tesseract's confidence below
@@ -45,6 +51,8 @@ class FieldResult:
     source: str  # "ocr", "mrz" or "barcode"
     confidence: float
     box: Box | None = None
+
+
 
 
 def check_digit_blind(printed: str, mrz_value: str) -> bool:
@@ -91,10 +99,11 @@ def _merged_pair(short: str, long: str) -> bool:
         for i in range(len(short)))
 
 
-def _printed_wins(f: Field, printed: str, confidence: float, mrz_valid: bool, mrz_vals: dict, bar_vals: dict,
+def _printed_wins(f: Field, printed: str, confidence: float, mrz_proves: bool, mrz_vals: dict, bar_vals: dict,
                   differs: bool, min_name_confidence: float, name_similarity: float, swapped: set) -> bool:
-    """Whether the printed value is reported (see the module docstring); ``swapped``: the name fields whose
-    printed value is the valid MRZ's other name."""
+    """Whether the printed value is reported (see the module docstring); ``mrz_proves``: the MRZ is valid, or
+    guards this field with a digit that verifies; ``swapped``: the name fields whose printed value is the
+    valid MRZ's other name."""
     if f in swapped:
         return False  # the field models read the other name field here
     if f in OTHER_NAME and differs and OTHER_NAME[f] in swapped and f in mrz_vals:
@@ -103,7 +112,7 @@ def _printed_wins(f: Field, printed: str, confidence: float, mrz_valid: bool, mr
         return True
     if f in bar_vals:
         return False
-    if f not in mrz_vals or not mrz_valid:
+    if f not in mrz_vals or not mrz_proves:
         return True
     if f in OTHER_NAME:
         return not _doubtful_name(printed, confidence, mrz_vals[f], min_name_confidence)
@@ -123,12 +132,15 @@ def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals
         name_similarity: least similarity for two readings of a name to agree (see ``names_agree``).
     """
     mrz_valid = mrz is not None and mrz.valid
+    own_digit = {Field.DATE_OF_BIRTH} if (mrz is not None and not mrz_valid and mrz.plausible
+                                          and mrz.fields.check("birth_date").valid) else set()
     swapped = {f for f in OTHER_NAME if mrz_valid and f in ocr_values
                and name_swapped(f, ocr_values[f], mrz_vals, name_similarity, mrz_names=True)}
     out: dict = {}
     for f in Field:
         printed = ocr_values.get(f)
-        if printed is not None and _printed_wins(f, printed, ocr[f].confidence, mrz_valid, mrz_vals, bar_vals,
+        if printed is not None and _printed_wins(f, printed, ocr[f].confidence, mrz_valid or f in own_digit,
+                                                 mrz_vals, bar_vals,
                                                  f.value in disagree, min_name_confidence, name_similarity, swapped):
             out[f] = FieldResult(printed, "ocr", ocr[f].confidence, ocr[f].box)
         elif f in mrz_vals and mrz is not None and (mrz_valid or f not in bar_vals):

@@ -10,7 +10,13 @@ from pipelines.document.fields import FieldText
 from pipelines.document.resolve import check_digit_blind, resolve_fields
 from veid.types import Box, Field
 
-VALID, INVALID = SimpleNamespace(valid=True), SimpleNamespace(valid=False)  # stand-ins for an MrzReading
+def _mrz(valid: bool, verified: tuple[str, ...] = (), plausible: bool = True) -> SimpleNamespace:
+    """A stand-in for an MrzReading: valid as a whole or not, and the check digits that verify."""
+    check = lambda name: SimpleNamespace(valid=valid or name in verified)  # noqa: E731
+    return SimpleNamespace(valid=valid, plausible=plausible, fields=SimpleNamespace(check=check))
+
+
+VALID, INVALID = _mrz(True), _mrz(False)
 L, F, ID, DOB = Field.LAST_NAME, Field.FIRST_NAME, Field.ID_NUMBER, Field.DATE_OF_BIRTH
 
 
@@ -69,6 +75,21 @@ def test_check_digits_decide_id_numbers_and_dates_unless_they_are_blind_to_the_d
     assert _resolve({ID: "ZG2703762"}, mrz_vals={ID: "Z62703762"}, disagree={"id_number"})[ID] == ("ZG2703762", "ocr")
     assert _resolve({ID: "ZG2703763"}, mrz_vals={ID: "Z62703762"}, disagree={"id_number"})[ID][1] == "mrz"
     assert _resolve({DOB: "1971-01-24"}, mrz_vals={DOB: "1971-01-21"}, disagree={"date_of_birth"})[DOB][1] == "mrz"
+
+
+def test_a_birth_date_whose_own_check_digit_verifies_is_proven_by_an_otherwise_invalid_mrz():
+    # composite failed (a misread elsewhere), birth date's own digit verifies: the printed date that
+    # disagrees (the expiry date's "06 JUL 32" read for the birth date) gives way
+    dob_ok = _mrz(False, verified=("birth_date", "document_number"))
+    out = _resolve({DOB: "1932-07-06", ID: "JW6890677"}, mrz=dob_ok,
+                   mrz_vals={DOB: "1988-07-18", ID: "4JW689067"}, disagree={"date_of_birth", "id_number"})
+    assert out[DOB] == ("1988-07-18", "mrz")
+    # an ID number's digit verifies by chance on a row read one cell off: the printed number stands
+    assert out[ID] == ("JW6890677", "ocr")
+    # dates that are not calendar dates make every digit suspect (a month 50 verifies like 05)
+    implausible = _mrz(False, verified=("birth_date",), plausible=False)
+    assert _resolve({DOB: "1932-07-06"}, mrz=implausible, mrz_vals={DOB: "1988-07-18"},
+                    disagree={"date_of_birth"})[DOB] == ("1932-07-06", "ocr")
 
 
 @pytest.mark.parametrize(("printed", "mrz", "blind"), [
