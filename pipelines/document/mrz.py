@@ -166,13 +166,18 @@ def guess_layout(lines: list[str]) -> MrzLayout | None:
     return MrzLayout.TD2 if abs(mean - 36) < abs(mean - 44) else MrzLayout.TD3
 
 
+def clean(line: str) -> str:
+    """An OCR'd line upper-cased, with everything but the MRZ alphabet (``A-Z``, ``0-9``, ``<``) dropped."""
+    return re.sub(r"[^A-Z0-9<]", "", line.upper())
+
+
 def fit_length(line: str, width: int) -> str:
     """Bring an OCR'd line to ``width`` characters by growing or shrinking its longest filler run.
 
     OCR miscounts long runs of ``<`` far more often than anything else; a line with no filler run is
     cut or padded at the end.
     """
-    line = re.sub(r"[^A-Z0-9<]", "", line.upper())
+    line = clean(line)
     diff = width - len(line)
     if diff == 0:
         return line
@@ -267,7 +272,7 @@ def drop_leading_filler(line: str, row: int) -> str:
 
 
 def _normalize(line: str, layout: MrzLayout, row: int) -> str:
-    line = drop_leading_filler(re.sub(r"[^A-Z0-9<]", "", line.upper()), row)
+    line = drop_leading_filler(clean(line), row)
     return clean_fillers(apply_classes(fit_length(line, layout.shape[1]), CLASSES[layout][row]), layout, row)
 
 
@@ -359,7 +364,7 @@ def repair(raw_lines: list[str], layout: MrzLayout | None = None, *, max_subs: i
     Returns:
         The reading, or ``None`` when the lines cannot be an MRZ (wrong number of lines).
     """
-    cleaned = [re.sub(r"[^A-Z0-9<]", "", ln.upper()) for ln in raw_lines]
+    cleaned = [clean(ln) for ln in raw_lines]
     cleaned = [ln for ln in cleaned if len(ln) >= 10]
     layout = layout or guess_layout(cleaned)
     if layout is None or len(cleaned) != layout.shape[0]:

@@ -53,8 +53,6 @@ class FieldResult:
     box: Box | None = None
 
 
-
-
 def check_digit_blind(printed: str, mrz_value: str) -> bool:
     """Whether two different ID numbers differ only where a check digit cannot see it.
 
@@ -132,15 +130,15 @@ def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals
         name_similarity: least similarity for two readings of a name to agree (see ``names_agree``).
     """
     mrz_valid = mrz is not None and mrz.valid
-    own_digit = {Field.DATE_OF_BIRTH} if (mrz is not None and not mrz_valid and mrz.plausible
-                                          and mrz.fields.check("birth_date").valid) else set()
+    # an MRZ that failed elsewhere still proves a birth date whose own digit verifies (module docstring)
+    dob_proven = mrz is not None and mrz.plausible and mrz.fields.check("birth_date").valid
     swapped = {f for f in OTHER_NAME if mrz_valid and f in ocr_values
                and name_swapped(f, ocr_values[f], mrz_vals, name_similarity, mrz_names=True)}
     out: dict = {}
     for f in Field:
         printed = ocr_values.get(f)
-        if printed is not None and _printed_wins(f, printed, ocr[f].confidence, mrz_valid or f in own_digit,
-                                                 mrz_vals, bar_vals,
+        proven = mrz_valid or (f is Field.DATE_OF_BIRTH and dob_proven)
+        if printed is not None and _printed_wins(f, printed, ocr[f].confidence, proven, mrz_vals, bar_vals,
                                                  f.value in disagree, min_name_confidence, name_similarity, swapped):
             out[f] = FieldResult(printed, "ocr", ocr[f].confidence, ocr[f].box)
         elif f in mrz_vals and mrz is not None and (mrz_valid or f not in bar_vals):
