@@ -20,7 +20,8 @@ from veid.types import ModelVersion
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: key -> registered model name
-MODEL_NAMES = {"craft": "veid-craft", "unet": "veid-field-unet", "marks": "veid-diacritic-marks"}
+MODEL_NAMES = {"craft": "veid-craft", "unet": "veid-field-unet", "marks": "veid-diacritic-marks",
+               "captions": "veid-field-captions"}
 ACTIVE_ALIAS = "active"
 
 
@@ -66,6 +67,19 @@ def verify(key: str, weights_dir: Path | None = None) -> ModelVersion:
     if digest != record["sha256"]:
         raise ModelError(f"model file {path}: sha256 {digest[:12]}... differs from its record {record['sha256'][:12]}...")
     return ModelVersion(record["name"], digest, {"file": str(path), "git_commit": record.get("git_commit", "")})
+
+
+def file_version(key: str, path: Path) -> ModelVersion:
+    """The version of model ``key``'s weights at ``path``. Where its record ``<key>.json`` lies beside the
+    file (the shipped weights), the file's sha256 must be the recorded one; elsewhere (weights trained
+    apart) the file's own sha256 is reported.
+
+    Raises:
+        ModelError: the file differs from its record.
+    """
+    if path.with_name(f"{key}.json").is_file():
+        return verify(key, path.parent)
+    return ModelVersion(MODEL_NAMES[key], sha256_file(path), {"file": str(path)})
 
 
 def load_keras(path: Path):

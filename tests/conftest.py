@@ -37,3 +37,17 @@ def tiny_mark_model():
     flat = (ZONE_SHAPE[0] // 4) * (ZONE_SHAPE[1] // 4) * 32 + 2
     shapes = [(3, 3, 1, 16), (16,), (3, 3, 16, 32), (32,), (flat, 8), (8,), (8, len(MARKS)), (len(MARKS),)]
     return MarkModel(*(rng.normal(0, 0.1, sh).astype(np.float32) for sh in shapes))
+
+
+@pytest.fixture()
+def tiny_caption_model():
+    """A caption model with random weights and 8 dense units (shapes only; it reads nothing)."""
+    import numpy as np
+
+    from pipelines.document.captions import CLASSES, INPUT_SHAPE, CaptionModel
+
+    rng = np.random.default_rng(1)
+    flat = (INPUT_SHAPE[0] // 8) * (INPUT_SHAPE[1] // 8) * 8
+    shapes = [(3, 3, 1, 4), (4,), (3, 3, 4, 8), (8,), (3, 3, 8, 8), (8,), (flat, 8), (8,), (8, len(CLASSES)),
+              (len(CLASSES),)]
+    return CaptionModel(*(rng.normal(0, 0.1, sh).astype(np.float32) for sh in shapes))

@@ -86,3 +86,23 @@ def pr_figure(curves: dict[str, tuple[Sequence[float], Sequence[float]]], title:
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def confusion_figure(confusion: Sequence[Sequence[int]], classes: Sequence[str], title: str,
+                     xlabel: str = "read", ylabel: str = "printed"):
+    """A confusion matrix (rows: truth, columns: the class given), log-scaled shading, counts in the cells."""
+    plt = _plt()
+    m = np.asarray(confusion)
+    size = 0.55 * len(classes) + 1.0
+    fig, ax = plt.subplots(figsize=(size + 1.0, size))
+    ax.imshow(np.log1p(m), cmap="Blues")
+    ax.set_xticks(range(len(classes)), classes, rotation=50, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    for (i, j), v in np.ndenumerate(m):
+        if v:
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=7)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -139,3 +139,17 @@ def log_figure(fig, artifact_file: str) -> None:
 
     mlflow.log_figure(fig, artifact_file)
     plt.close(fig)
+
+
+def log_classifier_run(cfg: DocTrainConfig, run_name: str, params: Mapping[str, Any], metrics: Mapping[str, Any],
+                       model_path: Path, figure: Any, plot_name: str) -> str:
+    """One MLflow run for a small classifier stage: its parameters, metrics (``None`` values left out), a
+    plot, the weights as an artifact and their sha256 as a tag; returns the run id."""
+    import mlflow
+
+    with mlflow_run(cfg, run_name, params) as run:
+        mlflow.log_metrics({k: v for k, v in metrics.items() if v is not None})
+        mlflow.set_tags({"sha256": file_sha256(model_path)})
+        log_figure(figure, f"plots/{plot_name}")
+        mlflow.log_artifact(str(model_path), artifact_path=run_name.removeprefix("train_"))
+        return run.info.run_id

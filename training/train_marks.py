@@ -375,50 +375,18 @@ def main(argv: list[str] | None = None) -> int:
                "detail": metrics}
     Path(cfg.metrics_out).parent.mkdir(parents=True, exist_ok=True)
     Path(cfg.metrics_out).write_text(json.dumps(summary, indent=2) + "\n")
-    run_id = _log_mlflow(cfg, to_mapping(cfg), summary, out)
+    from training.docmodel_plots import confusion_figure
+    from training.mlflow_utils import DocTrainConfig, log_classifier_run
+
+    figure = confusion_figure(metrics["captures_held_out"]["confusion"], MARKS,
+                              "mark classifier, held-out generated captures")
+    run_id = log_classifier_run(DocTrainConfig(tracking_uri=cfg.tracking_uri, experiment=cfg.experiment),
+                                "train_marks", to_mapping(cfg), summary["marks"], out, figure, "marks_confusion.png")
     write_record(out, "marks", {"zone_shape": list(ZONE_SHAPE), "classes": list(MARKS), "hidden": cfg.hidden},
                  git_commit=git_commit(), mlflow_run_id=run_id)
     log.info("mark classifier: held-out accuracy %.3f, unseen font %.3f (%d training letters, %.0f s)",
              summary["marks"]["accuracy"], summary["marks"]["accuracy_unseen_font"], len(train.y), metrics["seconds"])
     return 0
-
-
-def _log_mlflow(cfg: MarkTrainConfig, params: dict, summary: dict, model_path: Path) -> str:
-    """Parameters, metrics, the confusion plot and the weights, with their sha256, in one MLflow run; its id."""
-    import mlflow
-
-    from training.mlflow_utils import DocTrainConfig, file_sha256, log_figure, mlflow_run
-
-    tracking = DocTrainConfig(tracking_uri=cfg.tracking_uri, experiment=cfg.experiment)
-    with mlflow_run(tracking, "train_marks", params) as run:
-        mlflow.log_metrics(dict(summary["marks"]))
-        mlflow.set_tags({"sha256": file_sha256(model_path)})
-        log_figure(confusion_figure(summary["detail"]["captures_held_out"]["confusion"],
-                                    "mark classifier, held-out generated captures"), "plots/marks_confusion.png")
-        mlflow.log_artifact(str(model_path), artifact_path="marks")
-        return run.info.run_id
-
-
-def confusion_figure(confusion: list[list[int]], title: str):
-    """The confusion matrix (rows: mark printed, columns: mark read), counts in the cells."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    m = np.asarray(confusion)
-    fig, ax = plt.subplots(figsize=(7, 6))
-    ax.imshow(np.log1p(m), cmap="Blues")
-    ax.set_xticks(range(len(MARKS)), MARKS, rotation=60, ha="right")
-    ax.set_yticks(range(len(MARKS)), MARKS)
-    for (i, j), v in np.ndenumerate(m):
-        if v:
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=7)
-    ax.set_xlabel("read")
-    ax.set_ylabel("printed")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
 
 
 if __name__ == "__main__":

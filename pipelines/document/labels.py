@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from models.field_words import line_groups
+from pipelines.document.captions import CaptionReader
 from pipelines.document.fields import FieldLayout, Preprocess, line_field_box, preprocess, text_lines
 from pipelines.document.tesseract import Tesseract
 from veid.types import FIELD_CLASS, Box, Field
@@ -220,10 +221,13 @@ class NameLabels:
         cfg: tunables.
         extend: ``(extend_x, extend_y)`` of a re-assigned line's box, as fractions of its height, as the
             locator extends its field boxes.
+        captions: the caption classifier, asked where no reading of a caption named a field
+            (``pipelines/document/captions.py``); ``None``: Tesseract's readings alone decide.
     """
 
-    def __init__(self, cfg: LabelConfig | None = None, extend: tuple[float, float] = (0.35, 0.2)) -> None:
-        self.cfg, self.extend = cfg or LabelConfig(), extend
+    def __init__(self, cfg: LabelConfig | None = None, extend: tuple[float, float] = (0.35, 0.2),
+                 captions: CaptionReader | None = None) -> None:
+        self.cfg, self.extend, self.captions = cfg or LabelConfig(), extend, captions
         self._engines = {lang: Tesseract(psm=7, lang=lang) for lang in {r.lang for r in self.cfg.readings}}
 
     def classify(self, image: np.ndarray, box: Box) -> Field | str | None:
@@ -301,6 +305,10 @@ class NameLabels:
         for lbox in lboxes:
             if lbox is not None and (f := self.classify(image, lbox)) is not None:
                 return f
+        if self.captions is not None:  # no reading named a field: the caption classifier reads its shape
+            name, _ = self.captions(image, value)
+            if name is not None:
+                return OTHER if name == OTHER else Field(name)
         return None
 
     def _scan(self, layout: FieldLayout, bounds: list[Box], missing: list[Field]) -> FieldLayout:

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from pipelines.document.ink import longest_run
+from pipelines.document.numpy_cnn import conv3x3_relu, max_pool2, read_npz, softmax
 from veid.errors import ModelError
 from veid.types import ModelVersion
 
@@ -141,20 +142,6 @@ def letter_features(gray: np.ndarray, text: str) -> list[np.ndarray | None]:
     return out
 
 
-def _conv_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """3x3 'same' convolution, ReLU: ``(N, H, W, C)`` -> ``(N, H, W, F)`` (Keras' cross-correlation)."""
-    pad = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    win = np.lib.stride_tricks.sliding_window_view(pad, (3, 3), axis=(1, 2))  # N, H, W, C, 3, 3
-    return np.maximum(np.einsum("nhwcij,ijcf->nhwf", win, kernel, optimize=True) + bias, 0.0)
-
-
-def _pool2(x: np.ndarray) -> np.ndarray:
-    """2x2 max pooling (odd edges dropped, as Keras does)."""
-    n, h, w, c = x.shape
-    x = x[:, :h // 2 * 2, :w // 2 * 2]
-    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
-
-
 @dataclass(frozen=True)
 class MarkModel:
     """A small CNN over a letter's zone (two 3x3 convolutions with pooling, one hidden dense layer) plus the
@@ -184,13 +171,10 @@ class MarkModel:
         Raises:
             ModelError: the file is missing or not this model.
         """
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                model = cls(*(np.asarray(z[k], np.float32) for k in cls.KEYS))
-                classes = tuple(str(s) for s in z["classes"])
-                shape = tuple(int(v) for v in z["zone_shape"])
-        except (OSError, KeyError, ValueError) as exc:
-            raise ModelError(f"cannot load the diacritic mark model {path}: {exc}") from exc
+        arrays, meta = read_npz(path, cls.KEYS, ("classes", "zone_shape"), "diacritic mark model")
+        model = cls(*arrays)
+        classes = tuple(str(s) for s in meta["classes"])
+        shape = tuple(int(v) for v in meta["zone_shape"])
         if classes != MARKS or shape != ZONE_SHAPE or model.w2.shape[1] != len(MARKS):
             raise ModelError(f"{path}: not a mark model for zones {ZONE_SHAPE} and classes {MARKS}")
         return model
@@ -204,13 +188,10 @@ class MarkModel:
         """Class probabilities, one row per :func:`letter_features` row."""
         n = x.shape[0]
         zone = x[:, :-2].reshape(n, *ZONE_SHAPE, 1)
-        h = _pool2(_conv_same(zone, self.k1, self.c1))
-        h = _pool2(_conv_same(h, self.k2, self.c2))
+        h = max_pool2(conv3x3_relu(zone, self.k1, self.c1))
+        h = max_pool2(conv3x3_relu(h, self.k2, self.c2))
         flat = np.concatenate([h.reshape(n, -1), x[:, -2:]], axis=1)
-        logits = np.maximum(flat @ self.w1 + self.b1, 0.0) @ self.w2 + self.b2
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(np.maximum(flat @ self.w1 + self.b1, 0.0) @ self.w2 + self.b2)
 
 
 @dataclass(frozen=True)
@@ -241,17 +222,14 @@ def resolve_model_path(path: str | Path) -> Path:
 
 
 def mark_model_version(path: Path) -> ModelVersion:
-    """The version reported with results. Where a record ``marks.json`` lies beside the file (the shipped
-    weights), the file's sha256 must be the recorded one.
+    """The version reported with results (see :func:`models.registry.file_version`).
 
     Raises:
         ModelError: the file differs from its record.
     """
-    from models.registry import MODEL_NAMES, sha256_file, verify
+    from models.registry import file_version
 
-    if path.with_name("marks.json").is_file():
-        return verify("marks", path.parent)
-    return ModelVersion(MODEL_NAMES["marks"], sha256_file(path), {"file": str(path)})
+    return file_version("marks", path)
 
 
 def prepare(crop: np.ndarray, target_height: int) -> np.ndarray:

@@ -25,6 +25,7 @@ from pipelines.document.marks import MarkConfig, MarkModel, MarkReader, mark_mod
 from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
 from pipelines.document.id_number import find_id_number, printed_as_date
 from pipelines.document.image_io import ImageLimits, decode_image
+from pipelines.document.captions import CaptionConfig, CaptionModel, CaptionReader, caption_model_version
 from pipelines.document.labels import NAME_FIELDS, LabelConfig, NameLabels
 from pipelines.document.mrz import MrzReading
 from pipelines.document.mrz_reader import MrzReader, MrzReaderConfig
@@ -51,14 +52,16 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 5: the family from a "DRIVER LICENSE" title, ID numbers read with Tesseract's Latin-script model;
 #: 6: diacritics of printed names re-read per letter (marks.py), a misread MRZ fails mrz.plausible;
 #: 14: fields read on their text line scaled to 40 px; 15: an MRZ first row read a cell early shifted back;
-#: 16: an invalid MRZ's birth date whose own check digit verifies outranks a printed date
-PIPELINE_VERSION = "document-16"
+#: 16: an invalid MRZ's birth date whose own check digit verifies outranks a printed date;
+#: 17: a caption no Tesseract reading names is named by the caption classifier (captions.py)
+PIPELINE_VERSION = "document-17"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
     "input": ("document_input", ImageLimits), "orientation": ("document_orientation", OrientationConfig),
     "perspective": ("document_perspective", PerspectiveConfig), "text": ("document_text", TextConfig),
-    "labels": ("document_labels", LabelConfig), "title": ("document_title", TitleConfig),
+    "labels": ("document_labels", LabelConfig), "captions": ("document_captions", CaptionConfig),
+    "title": ("document_title", TitleConfig),
     "ocr": ("document_ocr", OcrConfig), "mrz": ("document_mrz", MrzReaderConfig),
     "barcode": ("document_barcode", BarcodeConfig), "validation": ("document_validation", ValidationConfig),
     "marks": ("document_marks", MarkConfig),
@@ -74,6 +77,7 @@ class DocumentConfig:
     perspective: PerspectiveConfig = PerspectiveConfig()
     text: TextConfig = TextConfig()
     labels: LabelConfig = LabelConfig()
+    captions: CaptionConfig = CaptionConfig()
     title: TitleConfig = TitleConfig()
     ocr: OcrConfig = OcrConfig()
     mrz: MrzReaderConfig = MrzReaderConfig()
@@ -123,7 +127,14 @@ class DocumentStages:
 
             locator = FieldLocator(cfg.text, models.craft, models.unet, decode_word_boxes)
             versions = tuple(models.versions)
-        labels = NameLabels(cfg.labels, (cfg.text.extend_x, cfg.text.extend_y)) if locator else None
+        labels = None
+        if locator:
+            captions = None
+            if cfg.captions.enabled:
+                path = resolve_model_path(cfg.captions.model)
+                versions += (caption_model_version(path),)
+                captions = CaptionReader(CaptionModel.load(path), cfg.captions)
+            labels = NameLabels(cfg.labels, (cfg.text.extend_x, cfg.text.extend_y), captions)
         title = TitleReader(cfg.title) if locator and cfg.title.enabled else None
         marks = None
         if locator and cfg.marks.enabled:

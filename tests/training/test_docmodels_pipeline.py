@@ -32,8 +32,9 @@ def test_document_model_pipeline_on_ci_params(repo_root, tmp_path, monkeypatch):
         assert 0.0 <= m["craft"][key] <= 100.0
     assert set(m["unet"]["iou"]) == {"id_number", "first_name", "last_name", "date_of_birth"}
     assert 0.0 <= m["rapidocr"]["hmean"] <= 100.0
-    for name in ("marks.npz", "marks.json"):  # the mark classifier has its own stage: the shipped one is registered
+    # the mark and caption classifiers have their own stages: the shipped ones are registered
+    for name in ("marks.npz", "marks.json", "captions.npz", "captions.json"):
         shutil.copy(repo_root / "models" / "weights" / name, weights / name)
     register.main(["--params", params, "--weights", str(weights), "--metrics", str(metrics)])
     assert set(json.loads((weights / "registered.json").read_text())) == {
-        "veid-craft", "veid-field-unet", "veid-diacritic-marks"}
+        "veid-craft", "veid-field-unet", "veid-diacritic-marks", "veid-field-captions"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-DOC_STAGES = ("generate", "prepare", "train_craft", "train_unet", "evaluate", "register")
+DOC_STAGES = ("generate", "prepare", "train_craft", "train_unet", "evaluate", "register", "train_marks", "train_captions")
 
 
 def _dvc(repo: Path) -> list[str]:

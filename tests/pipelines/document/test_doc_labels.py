@@ -228,3 +228,42 @@ def test_a_caption_craft_missed_is_read_in_the_strip_under_the_value_above():
     assert LAST not in NameLabels(LabelConfig())(layout).fields
     out = NameLabels(LabelConfig(caption_height=0.85))(layout)
     assert _text_of(out, LAST, boxes) == [2]
+
+
+class _ShapeReader:
+    """A caption classifier stand-in: names the value lines at the given tops (image pixels) and records
+    every line it was asked about."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names, self.asked = names, []
+
+    def __call__(self, image: np.ndarray, line: Box) -> tuple[str | None, float]:
+        self.asked.append(line)
+        for top, name in self.names.items():
+            if abs(line.y0 - top) < 15:
+                return name, 0.99
+        return None, 0.5
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_captions_tesseract_cannot_read_are_named_by_the_caption_classifier():
+    # no caption Tesseract can read over the names, as on blurred licences
+    image, boxes, values = _card([("DLN", "D1234567"), ("", "KARL"), ("", "MURPHY")])
+    layout = _layout(image, boxes, {Field.ID_NUMBER: [values[0]], LAST: [values[1]], FIRST: [values[2]]})
+    assert NameLabels(LabelConfig())(layout) is layout  # without the classifier the UNET's swap stands
+    top = {boxes[values[k]].y0: k for k in (1, 2)}
+    reader = _ShapeReader({int(y): ("first_name" if k == 1 else "last_name") for y, k in top.items()})
+    out = NameLabels(LabelConfig(), captions=reader)(layout)
+    assert _text_of(out, FIRST, boxes) == [values[1]]
+    assert _text_of(out, LAST, boxes) == [values[2]]
+    assert _text_of(out, Field.ID_NUMBER, boxes) == [values[0]]
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_the_caption_classifier_is_not_asked_where_tesseract_read_the_caption():
+    image, boxes, values = _card([("Surname", "DUPONT"), ("Given names", "ANNE")])
+    layout = _layout(image, boxes, {FIRST: [values[0]], LAST: [values[1]]})
+    reader = _ShapeReader({int(boxes[values[0]].y0): "first_name"})  # would keep the swap
+    out = NameLabels(LabelConfig(), captions=reader)(layout)
+    assert _text_of(out, LAST, boxes) == [values[0]] and _text_of(out, FIRST, boxes) == [values[1]]
+    assert reader.asked == []

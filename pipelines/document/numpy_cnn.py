@@ -1,0 +1,47 @@
+"""The few layers of the small CNNs the document pipeline runs in NumPy (weights trained in Keras).
+
+The mark and caption classifiers are a few kilobytes to a megabyte and run on crops of a few hundred
+pixels: NumPy runs them in about a millisecond, without loading TensorFlow into the validator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from veid.errors import ModelError
+
+
+def conv3x3_relu(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """3x3 'same' convolution, ReLU: ``(N, H, W, C)`` -> ``(N, H, W, F)`` (Keras' cross-correlation)."""
+    pad = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    win = np.lib.stride_tricks.sliding_window_view(pad, (3, 3), axis=(1, 2))  # N, H, W, C, 3, 3
+    return np.maximum(np.einsum("nhwcij,ijcf->nhwf", win, kernel, optimize=True) + bias, 0.0)
+
+
+def max_pool2(x: np.ndarray) -> np.ndarray:
+    """2x2 max pooling (odd edges dropped, as Keras does)."""
+    n, h, w, c = x.shape
+    x = x[:, :h // 2 * 2, :w // 2 * 2]
+    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of ``(N, K)`` logits."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def read_npz(path: str | Path, keys: tuple[str, ...], meta: tuple[str, ...], what: str) -> tuple[list, dict]:
+    """The float32 weight arrays ``keys`` and the raw ``meta`` arrays of a ``.npz`` written without pickles.
+
+    Raises:
+        ModelError: the file is missing or lacks one of them (``what`` names the model in the message).
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return [np.asarray(z[k], np.float32) for k in keys], {m: np.asarray(z[m]) for m in meta}
+    except (OSError, KeyError, ValueError) as exc:
+        raise ModelError(f"cannot load the {what} {path}: {exc}") from exc
