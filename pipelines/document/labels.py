@@ -95,6 +95,9 @@ class LabelConfig:
             field, it may be the value above (CRAFT missed the small caption between them): the strip is
             read then too, also while scanning (0: off).
         readings: the ways a label crop is read, in order (see :class:`LabelReading`).
+        complete_swaps: where the label of one name sits on another line than the one the UNET painted as that
+            name, and no label names the other name, the line the UNET painted is taken for the other name
+            (the UNET finds the name lines but swaps them).
         scan_lines: when a key field has no line after that (the UNET painted none, or a label took it away),
             the labels above this many of the lines no field holds are read to find it (0: off).
     """
@@ -105,6 +108,7 @@ class LabelConfig:
     min_coverage: float = 0.3
     strip_height: float = 0.75
     caption_height: float = 0.0
+    complete_swaps: bool = False
     scan_lines: int = 16
     readings: tuple[LabelReading, ...] = (LabelReading(48, "none", "none"), LabelReading(32, "none", "otsu"),
                                           LabelReading(40, "median", "adaptive", 31, lang="Latin"))
@@ -283,6 +287,14 @@ class NameLabels:
                 fields[f] = line_field_box(layout, f, line, self.extend, score)
             elif f in fields and (claimed | disowned) & layout.word_indices([f]):
                 del fields[f]  # the UNET's line for this field carries the other name's label, or another field's
+        if self.cfg.complete_swaps:
+            for f, g in zip(NAME_FIELDS, NAME_FIELDS[::-1]):
+                # the UNET swapped the names: g's label is on another line than the one it painted as g, and no
+                # label names f: the line painted as g is f's
+                old = layout.word_indices([g])
+                if f not in fields and not labelled[f] and labelled[g] and old and not old & (claimed | disowned):
+                    fields[f] = line_field_box(layout, f, tuple(sorted(old, key=lambda k: bounds[k].x0)), self.extend,
+                                               layout.fields[g].mask_score)
         out = replace(layout, fields=fields) if fields != layout.fields else layout
         missing = [f for f in SCAN_FIELDS if f not in out.fields]
         if not missing or not layout.fields or self.cfg.scan_lines <= 0:  # no field at all: no front, no labels

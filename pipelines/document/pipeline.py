@@ -53,8 +53,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 6: diacritics of printed names re-read per letter (marks.py), a misread MRZ fails mrz.plausible;
 #: 14: fields read on their text line scaled to 40 px; 15: an MRZ first row read a cell early shifted back;
 #: 16: an invalid MRZ's birth date whose own check digit verifies outranks a printed date;
-#: 17: a caption no Tesseract reading names is named by the caption classifier (captions.py)
-PIPELINE_VERSION = "document-17"
+#: 17: a caption no Tesseract reading names is named by the caption classifier (captions.py);
+#: 18: a name swap the labels half-revealed is completed (labels.complete_swaps)
+PIPELINE_VERSION = "document-18"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {

@@ -267,3 +267,17 @@ def test_the_caption_classifier_is_not_asked_where_tesseract_read_the_caption():
     out = NameLabels(LabelConfig(), captions=reader)(layout)
     assert _text_of(out, LAST, boxes) == [values[0]] and _text_of(out, FIRST, boxes) == [values[1]]
     assert reader.asked == []
+
+
+@pytest.mark.skipif(not FONT.is_file(), reason="DejaVu Sans missing: run `make install`")
+def test_a_swap_is_completed_when_only_one_names_label_is_read():
+    image, boxes, values = _card([("Surname", "DUPONT"), ("", "ANNE")])
+    layout = _layout(image, boxes, {FIRST: [values[0]], LAST: [values[1]]})  # the UNET swapped the names
+    out = NameLabels(LabelConfig())(layout)
+    assert _text_of(out, LAST, boxes) == [values[0]] and FIRST not in out.fields  # off: no given name
+    out = NameLabels(LabelConfig(complete_swaps=True))(layout)
+    assert _text_of(out, LAST, boxes) == [values[0]]
+    assert _text_of(out, FIRST, boxes) == [values[1]]  # the line it painted as the surname
+    agree = _layout(image, boxes, {LAST: [values[0]], FIRST: [values[1]]})
+    out = NameLabels(LabelConfig(complete_swaps=True))(agree)  # no swap: each name stays on its line
+    assert _text_of(out, LAST, boxes) == [values[0]] and _text_of(out, FIRST, boxes) == [values[1]]
