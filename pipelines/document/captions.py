@@ -22,7 +22,7 @@ import numpy as np
 from pipelines.document.ink import stretch_contrast, text_rows
 from pipelines.document.numpy_cnn import conv3x3_relu, max_pool2, read_npz, softmax
 from veid.errors import ModelError
-from veid.types import Box, Field, ModelVersion
+from veid.types import Box, Field
 
 #: Output classes, in the classifier's order: any other line, then the four key fields.
 CLASSES = ("other", Field.LAST_NAME.value, Field.FIRST_NAME.value, Field.DATE_OF_BIRTH.value, Field.ID_NUMBER.value)
@@ -37,7 +37,7 @@ ABOVE, BELOW, LEFT = 1.1, -0.1, 0.3
 def text_extent(gray_line: np.ndarray) -> tuple[int, int] | None:
     """Rows ``(top, bottom)`` of the text in a crop of its line box (boxes are grown by margins that differ
     between word detectors; the text's own rows do not), ``None`` when the crop holds no ink."""
-    return text_rows(stretch_contrast(gray_line)) if gray_line.size else None
+    return text_rows(stretch_contrast(gray_line))
 
 
 def caption_box(line: Box, rows: tuple[int, int] | None) -> Box:
@@ -54,7 +54,7 @@ def normalize(gray: np.ndarray, min_contrast: float = 24.0) -> np.ndarray:
     """A grey strip (any size) as classifier input: contrast-stretched unless its grey levels span less than
     ``min_contrast`` (blank paper stays blank rather than noise stretched to black and white), scaled to
     :data:`INPUT_SHAPE`, float32 in [0, 1] with ink high."""
-    lo, hi = np.percentile(gray, (2.0, 98.0)) if gray.size else (0.0, 0.0)
+    lo, hi = np.percentile(gray, (2.0, 98.0))
     ready = stretch_contrast(gray) if hi - lo >= min_contrast else gray
     small = cv2.resize(ready, INPUT_SHAPE[::-1], interpolation=cv2.INTER_AREA)
     return 1.0 - small.astype(np.float32) / 255.0
@@ -70,13 +70,16 @@ def warp_box(gray: np.ndarray, box: Box) -> np.ndarray:
 
 def strip_input(image: np.ndarray, line: Box) -> np.ndarray:
     """The classifier input for the value line ``line`` of the RGB (or grey) page ``image``."""
-    return _strip(image, line)[1]
+    gray = _gray(image)
+    return normalize(warp_box(gray, _caption_box(gray, line)))
 
 
-def _strip(image: np.ndarray, line: Box) -> tuple[Box, np.ndarray]:
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    box = caption_box(line, text_extent(warp_box(gray, line)))
-    return box, normalize(warp_box(gray, box))
+def _gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+
+
+def _caption_box(gray: np.ndarray, line: Box) -> Box:
+    return caption_box(line, text_extent(warp_box(gray, line)))
 
 
 def on_page(box: Box, shape: tuple[int, ...]) -> float:
@@ -131,17 +134,6 @@ class CaptionModel:
         return softmax(np.maximum(h.reshape(h.shape[0], -1) @ self.w1 + self.b1, 0.0) @ self.w2 + self.b2)
 
 
-def caption_model_version(path: Path) -> ModelVersion:
-    """The version reported with results (see :func:`models.registry.file_version`).
-
-    Raises:
-        ModelError: the file differs from its record.
-    """
-    from models.registry import file_version
-
-    return file_version("captions", path)
-
-
 @dataclass(frozen=True)
 class CaptionConfig:
     """Caption classifier (``params.yaml`` section ``document_captions``).
@@ -175,10 +167,11 @@ class CaptionReader:
         self.model, self.cfg = model, cfg or CaptionConfig()
 
     def __call__(self, image: np.ndarray, line: Box) -> tuple[str | None, float]:
-        box, x = _strip(image, line)
+        gray = _gray(image)
+        box = _caption_box(gray, line)
         if on_page(box, image.shape) < self.cfg.min_on_page:
             return None, 0.0
-        p = self.model.predict_proba(x[None])[0]
+        p = self.model.predict_proba(normalize(warp_box(gray, box))[None])[0]
         k = int(p.argmax())
         field_ok = line.width >= self.cfg.min_aspect * line.height
         decides = p[k] >= self.cfg.min_probability and (field_ok if k > 0 else self.cfg.decide_other)

@@ -29,7 +29,6 @@ import numpy as np
 from pipelines.document.ink import longest_run
 from pipelines.document.numpy_cnn import conv3x3_relu, max_pool2, read_npz, softmax
 from veid.errors import ModelError
-from veid.types import ModelVersion
 
 #: Mark classes, in the classifier's output order.
 MARKS = ("none", "acute", "grave", "circumflex", "caron", "diaeresis", "tilde", "ring", "dot", "breve",
@@ -166,7 +165,7 @@ class MarkModel:
     @classmethod
     def load(cls, path: str | Path) -> "MarkModel":
         """Read the ``.npz`` written by :meth:`save` (the shipped file's sha256 is checked by
-        :func:`mark_model_version`).
+        :func:`models.registry.file_version`).
 
         Raises:
             ModelError: the file is missing or not this model.
@@ -219,17 +218,6 @@ def resolve_model_path(path: str | Path) -> Path:
     """A model path as configured: absolute, or relative to the repository root (not the working directory)."""
     p = Path(path)
     return p if p.is_absolute() else Path(__file__).resolve().parents[2] / p
-
-
-def mark_model_version(path: Path) -> ModelVersion:
-    """The version reported with results (see :func:`models.registry.file_version`).
-
-    Raises:
-        ModelError: the file differs from its record.
-    """
-    from models.registry import file_version
-
-    return file_version("marks", path)
 
 
 def prepare(crop: np.ndarray, target_height: int) -> np.ndarray:

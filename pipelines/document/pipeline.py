@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.registry import file_version
 from pipelines.document.barcode import (
     Barcode,
     BarcodeConfig,
@@ -21,11 +22,11 @@ from pipelines.document.barcode import (
 )
 from pipelines.document.birth_date import find_birth_date
 from pipelines.document.diacritics import restore
-from pipelines.document.marks import MarkConfig, MarkModel, MarkReader, mark_model_version, resolve_model_path
+from pipelines.document.marks import MarkConfig, MarkModel, MarkReader, resolve_model_path
 from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
 from pipelines.document.id_number import find_id_number, printed_as_date
 from pipelines.document.image_io import ImageLimits, decode_image
-from pipelines.document.captions import CaptionConfig, CaptionModel, CaptionReader, caption_model_version
+from pipelines.document.captions import CaptionConfig, CaptionModel, CaptionReader
 from pipelines.document.labels import NAME_FIELDS, LabelConfig, NameLabels
 from pipelines.document.mrz import MrzReading
 from pipelines.document.mrz_reader import MrzReader, MrzReaderConfig
@@ -133,14 +134,14 @@ class DocumentStages:
             captions = None
             if cfg.captions.enabled:
                 path = resolve_model_path(cfg.captions.model)
-                versions += (caption_model_version(path),)
+                versions += (file_version("captions", path),)
                 captions = CaptionReader(CaptionModel.load(path), cfg.captions)
             labels = NameLabels(cfg.labels, (cfg.text.extend_x, cfg.text.extend_y), captions)
         title = TitleReader(cfg.title) if locator and cfg.title.enabled else None
         marks = None
         if locator and cfg.marks.enabled:
             path = resolve_model_path(cfg.marks.model)
-            versions += (mark_model_version(path),)  # checks the shipped file against its record first
+            versions += (file_version("marks", path),)  # checks the shipped file against its record first
             marks = MarkReader(cfg.marks, MarkModel.load(path), Tesseract(psm=7, lang=cfg.ocr.first_name.lang))
         return cls(FaceOrientation(cfg.orientation, face_detector), DocumentWarper(cfg.perspective),
                    MrzReader(cfg.mrz), BarcodeReader(cfg.barcode), locator, FieldReader(cfg.ocr),

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.document.captions import (
-    ABOVE, CLASSES, INPUT_SHAPE, CaptionConfig, CaptionModel, CaptionReader, caption_box, caption_model_version,
-    strip_input,
+    ABOVE, CLASSES, INPUT_SHAPE, CaptionConfig, CaptionModel, CaptionReader, caption_box, strip_input,
 )
+from models.registry import file_version
 from pipelines.document.marks import resolve_model_path
 from veid.errors import ModelError
 from veid.types import Box
@@ -88,7 +88,7 @@ def test_shipped_model_names_captions_not_the_value_under_them():
     is one of the generator's surnames. The lone digits 1 and 2 are the hardest (measured: 7 of the 8 named
     right by the shipped weights, only "2" wrong, "1" barely right)."""
     path = resolve_model_path(CaptionConfig().model)
-    caption_model_version(path)  # the shipped file matches its record
+    file_version("captions", path)  # the shipped file matches its record
     reader = CaptionReader(CaptionModel.load(path), CaptionConfig(min_probability=0.0, decide_other=True))
     cases = [("LAST NAME", "last_name"), ("FIRST NAME", "first_name"), ("LN", "last_name"), ("FN", "first_name"),
              ("1", "last_name"), ("2", "first_name"), ("DOB", "date_of_birth"), ("EYES", "other")]
