@@ -1,4 +1,5 @@
-"""Photometric augmentation of flat document images (geometry untouched, so targets stay valid)."""
+"""Augmentation of flat document images: photometric changes (geometry untouched, so targets
+stay valid) and small random similarity transforms applied to an image and its targets alike."""
 
 from __future__ import annotations
 
@@ -55,3 +56,50 @@ def photometric(image: np.ndarray, rng: np.random.Generator, cfg: PhotometricCon
         if ok:
             out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     return out
+
+
+@dataclass(frozen=True)
+class GeometricConfig:
+    """Ranges of a random similarity transform (drawn per document), mimicking the pipeline's
+    imperfect perspective crops: the document slightly shifted, scaled or turned on its canvas.
+
+    Attributes:
+        prob: share of documents transformed (0 turns it off).
+        scale: ``(low, high)`` zoom about the document's centre.
+        rotate_deg: maximum rotation, degrees (+-).
+        shift: maximum shift, fraction of the document's width and height (+-).
+    """
+
+    prob: float = 0.0
+    scale: tuple[float, float] = (0.9, 1.1)
+    rotate_deg: float = 2.0
+    shift: float = 0.04
+
+
+def similarity_matrix(rng: np.random.Generator, cfg: GeometricConfig, size: tuple[int, int]) -> np.ndarray:
+    """A random 2x3 affine matrix (pixel-centre coordinates) for a document of ``size = (w, h)``
+    pixels: rotation and zoom about its centre, then a shift."""
+    import cv2
+
+    w, h = size
+    m = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), rng.uniform(-cfg.rotate_deg, cfg.rotate_deg), rng.uniform(*cfg.scale))
+    m[:, 2] += rng.uniform(-cfg.shift, cfg.shift, size=2) * np.array([w, h])
+    return m
+
+
+def rescale_matrix(m: np.ndarray, factor: float) -> np.ndarray:
+    """The affine ``m`` (pixel centres of one grid) expressed on a grid ``factor`` times finer
+    (``x_fine = factor * (x + 0.5) - 0.5``)."""
+    a, t = m[:, :2], m[:, 2]
+    off = (factor - 1) / 2 * np.ones(2)
+    return np.concatenate([a, (factor * t + off - a @ off)[:, None]], axis=1)
+
+
+def warp(array: np.ndarray, m: np.ndarray, nearest: bool = False, border: float = 0.0) -> np.ndarray:
+    """``array`` (``HxW`` or ``HxWxC``) warped by the affine ``m`` onto the same grid."""
+    import cv2
+
+    h, w = array.shape[:2]
+    flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    out = cv2.warpAffine(array, m, (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    return out.reshape(array.shape)

@@ -3,7 +3,9 @@
 Writes the DVC metrics file (``craft.precision/recall/hmean``, ``unet.iou.<field>`` (pixel
 IoU of the UNET's argmax mask), ``unet.box_iou.<field>`` (IoU of the field box the pipeline
 forms from the mask and CRAFT's words), ``unet.box_found.<field>`` (share of documents where
-that box reaches IoU 0.5), ``rapidocr.hmean`` ...) and logs the same numbers and plots (PR curve, overlays) to MLflow.
+that box reaches IoU 0.5), ``unet.capture_iou.<field>`` (the same pixel IoU on the test
+documents' camera captures seen through their homographies, as the pipeline's pages look),
+``rapidocr.hmean`` ...) and logs the same numbers and plots (PR curve, overlays) to MLflow.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class DocEvalConfig:
         peer_docs: rapidocr (about 1 s per image on 2 cores) runs on the first this many
             test documents (0 = all); CRAFT is also reported on exactly that subset.
         pr_region_low: ``region_low`` values swept for the precision/recall curve.
+        captures: also score CRAFT + UNET on the capture views (``unet.capture_iou``).
     """
 
     decode: WordBoxConfig = WordBoxConfig()
@@ -51,6 +54,7 @@ class DocEvalConfig:
     rapidocr: bool = True
     peer_docs: int = 60
     pr_region_low: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+    captures: bool = True
 
 
 def rapidocr_detector(threads: int = 2):
@@ -85,9 +89,8 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
     n_peer = n if cfg.peer_docs <= 0 else min(cfg.peer_docs, n)
     craft_counts, peer_counts, craft_on_peer = MatchCounts(0, 0, 0), MatchCounts(0, 0, 0), MatchCounts(0, 0, 0)
     sweep = {t: MatchCounts(0, 0, 0) for t in cfg.pr_region_low}
-    inter = {f: 0 for f in FIELD_CLASS}
+    flat_iou, capture_iou = PixelIoU(), PixelIoU()
     box_ious: dict = {f: [] for f in FIELD_CLASS}
-    union = {f: 0 for f in FIELD_CLASS}
     times = {"craft_unet": [], "rapidocr": []}
     samples = []
     for i in tqdm(range(n), desc="evaluate", unit="doc"):
@@ -105,11 +108,11 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
             boxes = decode_word_boxes(maps, dataclasses.replace(cfg.decode, region_low=t))
             sweep[t] = sweep[t] + match_boxes(boxes, truth, cfg.iou_threshold)
         mh, mw = maps.shape
-        labels, true_mask = probs.argmax(-1), np.asarray(test.masks[i, :mh, :mw])
-        for f, c in FIELD_CLASS.items():
-            p, q = labels == c, true_mask == c
-            inter[f] += int(np.logical_and(p, q).sum())
-            union[f] += int(np.logical_or(p, q).sum())
+        true_mask = np.asarray(test.masks[i, :mh, :mw])
+        flat_iou.add(probs.argmax(-1), true_mask)
+        if cfg.captures and test.captures is not None:
+            seen = np.ascontiguousarray(test.captures[i, :h, :w])
+            capture_iou.add(models.unet.predict(models.craft.predict(seen), seen).argmax(-1), true_mask)
         for f, iou in field_box_ious(probs, pred, true_mask, maps.scale, text).items():
             box_ious[f].append(iou)
         if detect_peer is not None and i < n_peer:
@@ -123,17 +126,39 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
     metrics = {
         "n_docs": n,
         "craft": _pr(craft_counts) | {"words": craft_counts.truth},
-        "unet": {"iou": {f.value: round(inter[f] / union[f], 4) if union[f] else 1.0 for f in FIELD_CLASS},
+        "unet": {"iou": flat_iou.result(),
                  "box_iou": {f.value: round(float(np.mean(v)), 4) if v else 1.0 for f, v in box_ious.items()},
                  "box_found": {f.value: round(float(np.mean(np.asarray(v) >= 0.5)), 4) if v else 1.0
                                for f, v in box_ious.items()}},
         "timing_ms": {k: round(1000 * float(np.median(v)), 1) for k, v in times.items() if v},
     }
+    if capture_iou.docs:
+        metrics["unet"]["capture_iou"] = capture_iou.result()
     if detect_peer is not None:
         metrics["rapidocr"] = _pr(peer_counts) | {"docs": n_peer}
         metrics["craft"]["hmean_on_rapidocr_docs"] = _pr(craft_on_peer)["hmean"]
     extras = {"sweep": {t: _pr(c) for t, c in sweep.items()}, "samples": samples}
     return {"metrics": metrics, **extras}
+
+
+class PixelIoU:
+    """Dataset pixel IoU per field: summed intersections over summed unions of class masks."""
+
+    def __init__(self) -> None:
+        self.inter = {f: 0 for f in FIELD_CLASS}
+        self.union = {f: 0 for f in FIELD_CLASS}
+        self.docs = 0
+
+    def add(self, labels: np.ndarray, truth: np.ndarray) -> None:
+        """Count one document's argmax ``labels`` against its ``truth`` mask."""
+        self.docs += 1
+        for f, c in FIELD_CLASS.items():
+            p, q = labels == c, truth == c
+            self.inter[f] += int(np.logical_and(p, q).sum())
+            self.union[f] += int(np.logical_or(p, q).sum())
+
+    def result(self) -> dict[str, float]:
+        return {f.value: round(self.inter[f] / self.union[f], 4) if self.union[f] else 1.0 for f in FIELD_CLASS}
 
 
 def field_box_ious(probs: np.ndarray, words: list[Quad], true_mask: np.ndarray, scale: float,

@@ -11,6 +11,9 @@ manifest and writes, per split, memory-mappable ``.npy`` arrays on a fixed canva
   (:data:`veid.types.FIELD_CLASS`, 1..4) and, as ``LABEL_OFFSET + class`` (5..8), the
   printed label words of each field ("Surname / Nom", "3 DOB"), for the UNET's auxiliary
   label classes;
+* ``{split}_capture.npy`` uint8 like ``image``: the sample's camera capture (perspective,
+  blur, glare, JPEG) seen through its known homography on the same canvas, so pixel for
+  pixel over the same targets: the pages the pipeline's perspective step produces;
 * ``{split}_index.json`` per-sample id, family, side, size on the canvas and word quads
   (canvas pixels) for the detection evaluation.
 """
@@ -70,6 +73,8 @@ class DocSample:
     flat_size: tuple[int, int]
     words: tuple[tuple[np.ndarray, tuple[np.ndarray, ...]], ...]  # (word quad, char quads)
     word_fields: tuple[str | None, ...] = ()  # each word's key field (None: other text)
+    capture: Path | None = None  # the camera capture
+    homography: np.ndarray | None = None  # flat-document px -> capture px
 
 
 def read_doc_samples(manifest: Path) -> list[DocSample]:
@@ -100,6 +105,8 @@ def read_doc_samples(manifest: Path) -> list[DocSample]:
                     flat=root / d["flat"], mask=root / d["mask"],
                     flat_size=(int(d["flat_size"][0]), int(d["flat_size"][1])), words=words,
                     word_fields=tuple(w.get("field") for w in d["words"]),
+                    capture=root / d["image"] if d.get("image") else None,
+                    homography=np.asarray(d["homography"], np.float64).reshape(3, 3) if d.get("homography") else None,
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -116,6 +123,7 @@ class PreparedDoc:
     mask: np.ndarray
     size: tuple[int, int]
     word_quads: list[np.ndarray]
+    capture: np.ndarray | None = None
 
 
 def prepare_doc(sample: DocSample, cfg: DocDataConfig) -> PreparedDoc:
@@ -143,7 +151,31 @@ def prepare_doc(sample: DocSample, cfg: DocDataConfig) -> PreparedDoc:
     mh, mw = (nh + 1) // 2, (nw + 1) // 2
     full_mask[:mh, :mw] = field_mask(mask, (mh, mw))
     draw_label_classes(full_mask, sample, half)
-    return PreparedDoc(image, maps, full_mask, (nw, nh), [q * factor for q, _ in sample.words])
+    capture = capture_on_canvas(sample, factor, (nw, nh), (cw, ch))
+    return PreparedDoc(image, maps, full_mask, (nw, nh), [q * factor for q, _ in sample.words], capture)
+
+
+def capture_on_canvas(sample: DocSample, factor: float, size: tuple[int, int], canvas: tuple[int, int]) -> np.ndarray | None:
+    """The sample's capture warped through its homography onto the canvas, where the flat
+    document lies at ``factor`` x its size (``size`` px; black elsewhere); None without a capture.
+
+    Raises:
+        InputError: the capture file cannot be read.
+    """
+    import cv2
+
+    if sample.capture is None or sample.homography is None:
+        return None
+    photo = cv2.imread(str(sample.capture), cv2.IMREAD_COLOR)
+    if photo is None:
+        raise InputError(f"cannot read {sample.capture}")
+    to_photo = sample.homography @ np.diag([1.0 / factor, 1.0 / factor, 1.0])  # canvas px -> capture px
+    nw, nh = size
+    out = np.zeros((canvas[1], canvas[0], 3), np.uint8)
+    page = cv2.warpPerspective(photo, to_photo, (nw, nh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
+    out[:nh, :nw] = cv2.cvtColor(page, cv2.COLOR_BGR2RGB)
+    return out
 
 
 def draw_label_classes(mask: np.ndarray, sample: DocSample, scale: float) -> None:
@@ -167,9 +199,10 @@ def write_split(samples: Sequence[DocSample], out_dir: Path, split: str, cfg: Do
 
     cw, ch = cfg.canvas
     n = len(samples)
-    tmp = {k: out_dir / f".{split}_{k}.npy.tmp" for k in ("image", "maps", "mask")}
+    tmp = {k: out_dir / f".{split}_{k}.npy.tmp" for k in ("image", "maps", "mask", "capture")}
     arrays = {
         "image": np.lib.format.open_memmap(tmp["image"], "w+", np.uint8, (n, ch, cw, 3)),
+        "capture": np.lib.format.open_memmap(tmp["capture"], "w+", np.uint8, (n, ch, cw, 3)),
         "maps": np.lib.format.open_memmap(tmp["maps"], "w+", np.uint8, (n, ch // 2, cw // 2, 2)),
         "mask": np.lib.format.open_memmap(tmp["mask"], "w+", np.uint8, (n, ch // 2, cw // 2)),
     }
@@ -177,6 +210,7 @@ def write_split(samples: Sequence[DocSample], out_dir: Path, split: str, cfg: Do
     for i, s in enumerate(tqdm(samples, desc=f"prepare {split}", unit="doc")):
         doc = prepare_doc(s, cfg)
         arrays["image"][i], arrays["maps"][i], arrays["mask"][i] = doc.image, doc.maps, doc.mask
+        arrays["capture"][i] = doc.capture if doc.capture is not None else doc.image
         index.append({
             "id": s.id, "family": s.family, "side": s.side, "size": list(doc.size),
             "words": [np.round(q, 2).tolist() for q in doc.word_quads],
@@ -207,6 +241,7 @@ class PreparedSplit:
     masks: np.ndarray
     docs: list[dict]
     long_side: int = 768
+    captures: np.ndarray | None = None  # absent from splits prepared before captures were added
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -226,9 +261,11 @@ def load_split(prepared: Path, split: str) -> PreparedSplit:
     try:
         index = json.loads((prepared / f"{split}_index.json").read_text(encoding="utf-8"))
         arrays = [np.load(prepared / f"{split}_{k}.npy", mmap_mode="r") for k in ("image", "maps", "mask")]
+        capture_path = prepared / f"{split}_capture.npy"
+        captures = np.load(capture_path, mmap_mode="r") if capture_path.is_file() else None
     except (OSError, ValueError) as exc:
         raise InputError(f"prepared split '{split}' unreadable in {prepared}: {exc}") from exc
-    return PreparedSplit(*arrays, docs=index["docs"], long_side=int(index.get("long_side", 768)))
+    return PreparedSplit(*arrays, docs=index["docs"], long_side=int(index.get("long_side", 768)), captures=captures)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

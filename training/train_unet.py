@@ -13,12 +13,13 @@ from typing import Literal
 import numpy as np
 
 from models.unet import N_CLASSES, UnetConfig, build_unet, fold_label_classes, fold_pixels
-from training.augment import PhotometricConfig, photometric
+from training.augment import GeometricConfig, PhotometricConfig, photometric, rescale_matrix, similarity_matrix, warp
 from models.registry import write_record
 from training.mlflow_utils import DocTrainConfig, file_sha256, git_commit, log_figure, loss_curve_figure, mlflow_run, setup_tensorflow
 from training.prepare import PreparedSplit, load_split
 from training.train_craft import save_plain
 from veid.config import load_section, to_mapping
+from veid.errors import InputError
 from veid.logs import get_logger, setup_logging
 from veid.types import FIELD_CLASS
 
@@ -55,6 +56,14 @@ class UnetTrainConfig:
             random gain in [0.8, 1.1] (makes target maps look like CRAFT predictions).
         val_docs: validation documents scored at the end of each epoch.
         augment: photometric augmentation of the image channels.
+        capture_share: share of training documents shown as their camera capture seen through
+            the known homography (``{split}_capture.npy``: blur, glare, JPEG, shading; CRAFT's maps
+            predicted on that view) instead of the flat render. The pipeline sees captures: a
+            UNET trained on flat renders alone painted no field on glared licence photos whose
+            flat renders it segmented at probability 0.99.
+        geometric: random similarity transforms of whole documents (maps, image, masks and
+            pixel weights together), so that a field is told by what surrounds it rather than
+            by where it sits on the canvas.
     """
 
     model: UnetConfig = UnetConfig()
@@ -72,20 +81,39 @@ class UnetTrainConfig:
     map_blur: float = 1.5
     val_docs: int = 24
     augment: PhotometricConfig = PhotometricConfig()
+    capture_share: float = 0.0
+    geometric: GeometricConfig = GeometricConfig()
 
 
-def half_images(split: PreparedSplit, ids: Sequence[int]) -> np.ndarray:
+View = Literal["image", "capture"]
+
+
+def view_images(split: PreparedSplit, view: View) -> np.ndarray:
+    """The split's flat renders (``image``) or its captures seen flat (``capture``).
+
+    Raises:
+        InputError: ``capture`` asked of a split prepared before captures were added.
+    """
+    if view == "image":
+        return split.images
+    if split.captures is None:
+        raise InputError("the prepared data has no capture views (re-run the prepare stage)")
+    return split.captures
+
+
+def half_images(split: PreparedSplit, ids: Sequence[int], view: View = "image") -> np.ndarray:
     """Canvas images resized to the map grid, uint8 ``(n, h/2, w/2, 3)``."""
     import cv2
 
     h, w = split.maps.shape[1:3]
-    return np.stack([cv2.resize(np.asarray(split.images[i]), (w, h), interpolation=cv2.INTER_AREA) for i in ids])
+    images = view_images(split, view)
+    return np.stack([cv2.resize(np.asarray(images[i]), (w, h), interpolation=cv2.INTER_AREA) for i in ids])
 
 
-def train_images(split: PreparedSplit, ids: Sequence[int], model: UnetConfig) -> np.ndarray:
+def train_images(split: PreparedSplit, ids: Sequence[int], model: UnetConfig, view: View = "image") -> np.ndarray:
     """The images the UNET trains on, before augmentation: canvas images at full
     resolution with ``image_detail`` (folded after augmentation), else on the map grid."""
-    return np.asarray(split.images[list(ids)]) if model.image_detail else half_images(split, ids)
+    return np.asarray(view_images(split, view)[list(ids)]) if model.image_detail else half_images(split, ids, view)
 
 
 def as_input_image(images: np.ndarray, model: UnetConfig) -> np.ndarray:
@@ -93,11 +121,12 @@ def as_input_image(images: np.ndarray, model: UnetConfig) -> np.ndarray:
     return fold_pixels(images) if model.image_detail else images
 
 
-def input_maps(split: PreparedSplit, ids: Sequence[int], source: str, craft_path: Path | None) -> np.ndarray:
+def input_maps(split: PreparedSplit, ids: Sequence[int], source: str, craft_path: Path | None,
+               view: View = "image") -> np.ndarray:
     """Region/affinity inputs for the UNET, uint8 ``(n, h/2, w/2, 2)`` (x 255).
 
     With ``source == "craft"`` the CRAFT model at ``craft_path`` predicts them (once, with a
-    progress bar); padding outside each document is zeroed as the pipeline would.
+    progress bar) on the ``view``; padding outside each document is zeroed as the pipeline would.
     """
     if source == "target":
         return np.asarray(split.maps[list(ids)])
@@ -107,9 +136,10 @@ def input_maps(split: PreparedSplit, ids: Sequence[int], source: str, craft_path
     import models.layers  # noqa: F401  (registers custom layers)
 
     craft = keras.saving.load_model(craft_path, compile=False)
+    images = view_images(split, view)
     out = np.zeros((len(ids), *split.maps.shape[1:]), np.uint8)
-    for k, i in enumerate(tqdm(ids, desc="craft maps", unit="doc")):
-        pred = np.asarray(craft.predict_on_batch(split.images[i : i + 1].astype(np.float32)))[0]
+    for k, i in enumerate(tqdm(ids, desc=f"craft maps ({view})", unit="doc")):
+        pred = np.asarray(craft.predict_on_batch(images[i : i + 1].astype(np.float32)))[0]
         w, h = split.size(i)
         mh, mw = (h + 1) // 2, (w + 1) // 2
         out[k, :mh, :mw] = np.clip(np.rint(pred[:mh, :mw] * 255), 0, 255).astype(np.uint8)
@@ -198,9 +228,14 @@ def field_iou(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     return out
 
 
-def make_doc_dataset(maps, images, masks, weights, cfg: UnetTrainConfig, seed: int):
+def make_doc_dataset(maps, images, masks, weights, cfg: UnetTrainConfig, seed: int, sizes: np.ndarray | None = None,
+                     captures: tuple[np.ndarray, np.ndarray] | None = None):
     """A Keras ``PyDataset`` of augmented whole-document batches, seeded per batch (two threads
-    prepare batches while TensorFlow trains; each batch's randomness depends only on its index)."""
+    prepare batches while TensorFlow trains; each batch's randomness depends only on its index).
+
+    ``sizes``: each document's ``(w, h)`` on the map grid, the frame of ``cfg.geometric``'s
+    transforms (default: the whole grid). ``captures``: ``(maps, images)`` of the same documents'
+    capture views, drawn instead with probability ``cfg.capture_share``."""
     import keras
 
     class DocBatches(keras.utils.PyDataset):
@@ -217,7 +252,24 @@ def make_doc_dataset(maps, images, masks, weights, cfg: UnetTrainConfig, seed: i
         def __getitem__(self, idx: int):
             rng = np.random.default_rng([seed, 1000 + self.epoch, idx])
             ids = rng.integers(len(maps), size=cfg.batch_size)
-            m = maps[ids].astype(np.float32) / 255.0
+            shown = [(maps, images)] * len(ids)
+            if captures is not None and cfg.capture_share > 0:
+                shown = [captures if c else (maps, images) for c in rng.random(len(ids)) < cfg.capture_share]
+            m = np.stack([v[0][i] for v, i in zip(shown, ids)]).astype(np.float32) / 255.0
+            imgs = [v[1][i] for v, i in zip(shown, ids)] if cfg.model.use_image else []
+            mk, wt = masks[ids], weights[ids]
+            if cfg.geometric.prob > 0:
+                mk, wt = mk.copy(), wt.copy()
+                full = images.shape[1] / maps.shape[1]  # image pixels per map pixel
+                for k, i in enumerate(ids):
+                    if rng.random() >= cfg.geometric.prob:
+                        continue
+                    frame = tuple(sizes[i]) if sizes is not None else (maps.shape[2], maps.shape[1])
+                    mat = similarity_matrix(rng, cfg.geometric, frame)
+                    m[k], mk[k] = warp(m[k], mat), warp(mk[k], mat, nearest=True)
+                    wt[k] = warp(wt[k], mat, nearest=True, border=1.0)
+                    if imgs:
+                        imgs[k] = warp(np.asarray(imgs[k]), rescale_matrix(mat, full) if full != 1 else mat)
             if cfg.map_blur > 0:  # mimic CRAFT's softer predictions when training on targets
                 import cv2
 
@@ -229,9 +281,9 @@ def make_doc_dataset(maps, images, masks, weights, cfg: UnetTrainConfig, seed: i
             m = np.clip(m + rng.normal(0, cfg.map_noise, m.shape).astype(np.float32), 0, 1)
             parts = [m]
             if cfg.model.use_image:
-                augmented = np.stack([photometric(images[i], rng, cfg.augment) for i in ids])
+                augmented = np.stack([photometric(img, rng, cfg.augment) for img in imgs])
                 parts.append(as_input_image(augmented, cfg.model).astype(np.float32))
-            y = targets(masks[ids], weights[ids], cfg.model.out_channels)
+            y = targets(mk, wt, cfg.model.out_channels)
             return np.concatenate(parts, axis=-1), y
 
     return DocBatches()
@@ -248,14 +300,20 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
     train_ids = sorted(rng.permutation(len(train))[: cfg.max_train_docs].tolist())
     val_ids = list(range(min(cfg.val_docs, len(val))))
     src = cfg.input_maps
-    tr_maps, va_maps = input_maps(train, train_ids, src, craft_path), input_maps(val, val_ids, src, craft_path)
+    tr_maps = input_maps(train, train_ids, src, craft_path)
     tr_img, va_img = train_images(train, train_ids, cfg.model), half_images(val, val_ids)
     tr_mask = class_masks(np.asarray(train.masks[train_ids]), cfg.model)
     va_mask = class_masks(np.asarray(val.masks[val_ids]), cfg.model)
     tr_w = pixel_weights(tr_mask, text_masks(train, train_ids), cfg.field_weight, cfg.text_weight)
     va_w = pixel_weights(va_mask, text_masks(val, val_ids), cfg.field_weight, cfg.text_weight)
-    va_in = as_input_image(train_images(val, val_ids, cfg.model), cfg.model)
-    va_x = stack_input(va_maps, va_in if cfg.model.use_image else None)
+    views: tuple[View, ...] = ("image", "capture") if cfg.capture_share > 0 else ("image",)
+    captures = None
+    if cfg.capture_share > 0:
+        captures = (input_maps(train, train_ids, src, craft_path, "capture"), train_images(train, train_ids, cfg.model, "capture"))
+    va_x = {}  # validated on every view shown in training; the checkpoint kept has the best mean mIoU
+    for view in views:
+        va_in = as_input_image(train_images(val, val_ids, cfg.model, view), cfg.model)
+        va_x[view] = stack_input(input_maps(val, val_ids, src, craft_path, view), va_in if cfg.model.use_image else None)
 
     model = build_unet(cfg.model)
     schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * cfg.steps_per_epoch, alpha=0.05)
@@ -266,12 +324,16 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
 
     class EpochEnd(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            probs = self.model.predict(va_x, batch_size=4, verbose=0)
-            val_loss = ce_dice_numpy(np.eye(cfg.model.out_channels, dtype=np.float32)[va_mask], probs, cfg.dice_weight, va_w)
-            ious = field_iou(fold_label_classes(probs).argmax(-1), va_mask)
-            miou = float(np.mean(list(ious.values())))
-            metrics = {"loss": float(logs["loss"]), "val_loss": val_loss, "val_miou": miou}
-            metrics.update({f"val_iou_{k}": v for k, v in ious.items()})
+            metrics = {"loss": float(logs["loss"])}
+            for view, x in va_x.items():
+                probs = self.model.predict(x, batch_size=4, verbose=0)
+                prefix = "val" if view == "image" else f"val_{view}"
+                metrics[f"{prefix}_loss"] = ce_dice_numpy(np.eye(cfg.model.out_channels, dtype=np.float32)[va_mask], probs, cfg.dice_weight, va_w)
+                ious = field_iou(fold_label_classes(probs).argmax(-1), va_mask)
+                metrics[f"{prefix}_miou"] = float(np.mean(list(ious.values())))
+                metrics.update({f"{prefix}_iou_{k}": v for k, v in ious.items()})
+            miou = float(np.mean([metrics["val_miou" if v == "image" else f"val_{v}_miou"] for v in views]))
+            val_loss = metrics["val_loss"]
             history["loss"].append(metrics["loss"])
             history["val_loss"].append(val_loss)
             mlflow.log_metrics(metrics, step=epoch + 1)
@@ -282,7 +344,8 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
 
     with mlflow_run(common, "train_unet", {"unet": to_mapping(cfg)}) as run:
         mlflow.log_params({"train_docs": len(train_ids), "val_docs": len(val_ids)})
-        data = make_doc_dataset(tr_maps, tr_img, tr_mask, tr_w, cfg, common.seed)
+        sizes = np.array([[(w + 1) // 2, (h + 1) // 2] for w, h in (train.size(i) for i in train_ids)])
+        data = make_doc_dataset(tr_maps, tr_img, tr_mask, tr_w, cfg, common.seed, sizes, captures)
         # With EMA, the averaged weights are swapped in before EpochEnd validates and saves them.
         swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []
         model.fit(data, epochs=cfg.epochs, verbose=2, callbacks=[*swap, EpochEnd()])
@@ -298,7 +361,7 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
         log_figure(loss_curve_figure(history, "UNET loss"), "plots/unet_loss.png")
         from training.docmodel_plots import unet_sample_figure
 
-        probs = fold_label_classes(model.predict(va_x[:3], verbose=0))
+        probs = fold_label_classes(model.predict(va_x["image"][:3], verbose=0))
         for j in range(min(3, len(val_ids))):
             log_figure(unet_sample_figure(va_img[j], probs[j], va_mask[j]), f"plots/unet_val_{j}.png")
         log.info("unet run %s saved %s", run.info.run_id, out)
