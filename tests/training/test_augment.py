@@ -8,7 +8,8 @@ import numpy as np
 
 from models.unet import TINY_UNET
 from training.augment import GeometricConfig, PhotometricConfig, rescale_matrix, similarity_matrix, warp
-from training.train_unet import UnetTrainConfig, make_doc_dataset
+from training.train_unet import UnetTrainConfig
+from training.unet_data import make_doc_dataset
 
 _QUIET = PhotometricConfig(brightness=0.0, contrast=(1.0, 1.0), channel_gain=0.0, gamma=(1.0, 1.0), blur_prob=0.0, noise_sigma=0.0, jpeg_prob=0.0)
 
@@ -57,9 +58,9 @@ def test_warp_keeps_integer_classes_and_shape():
 def test_augmented_batches_keep_image_maps_and_masks_aligned():
     images, maps, masks, weights = _documents()
     model = dataclasses.replace(TINY_UNET, image_detail=True, use_image=True)
-    cfg = UnetTrainConfig(model=model, batch_size=3, steps_per_epoch=2, augment=_QUIET, map_blur=0.0, map_noise=0.0,
-                          geometric=GeometricConfig(prob=1.0, scale=(0.85, 1.15), rotate_deg=4.0, shift=0.08))
-    batch_x, batch_y = make_doc_dataset(maps, images, masks, weights, cfg, seed=3)[0]
+    cfg = UnetTrainConfig(model=model, batch_size=3, steps_per_epoch=2, augment=_QUIET, map_blur=0.0, map_noise=0.0)
+    moved = GeometricConfig(prob=1.0, scale=(0.85, 1.15), rotate_deg=4.0, shift=0.08)
+    batch_x, batch_y = make_doc_dataset(maps, images, masks, weights, cfg, seed=3, geometric=moved)[0]
     field = batch_y[..., 2] > 0.5
     assert field.any()
     region = batch_x[..., 0]
@@ -74,7 +75,7 @@ def test_geometric_augmentation_moves_the_documents():
     images, maps, masks, weights = _documents()
     base = UnetTrainConfig(model=dataclasses.replace(TINY_UNET, use_image=False), batch_size=3, steps_per_epoch=1, map_blur=0.0, map_noise=0.0)
     still = make_doc_dataset(maps, images, masks, weights, base, seed=3)[0][1]
-    moved = make_doc_dataset(maps, images, masks, weights, dataclasses.replace(base, geometric=GeometricConfig(prob=1.0, shift=0.1)), seed=3)[0][1]
+    moved = make_doc_dataset(maps, images, masks, weights, base, seed=3, geometric=GeometricConfig(prob=1.0, shift=0.1))[0][1]
     assert not np.array_equal(still[..., :-1], moved[..., :-1])
 
 
@@ -85,8 +86,8 @@ def test_capture_share_draws_the_capture_views():
     base = UnetTrainConfig(model=model, batch_size=3, steps_per_epoch=1, augment=_QUIET, map_blur=0.0, map_noise=0.0)
 
     def first_batch(share: float):
-        return make_doc_dataset(maps, images, masks, weights, dataclasses.replace(base, capture_share=share), seed=5,
-                                captures=(cap_maps, cap_images))[0][0]
+        return make_doc_dataset(maps, images, masks, weights, base, seed=5, captures=(cap_maps, cap_images),
+                                capture_share=share)[0][0]
 
     shown = first_batch(1.0)
     assert np.all(shown[..., 2:] == 100) and shown[..., 0].max() <= 128 / 255 + 1e-6

@@ -24,6 +24,10 @@ def test_document_model_pipeline_on_ci_params(repo_root, tmp_path, monkeypatch):
     train_craft.main(["--params", params, "--prepared", str(prepared), "--out", str(weights / "craft.keras")])
     train_unet.main(["--params", params, "--prepared", str(prepared), "--craft", str(weights / "craft.keras"),
                      "--out", str(weights / "unet.keras")])
+    # the second phase alone, from the trained network (how shipped weights are fine-tuned)
+    train_unet.main(["--params", params, "--prepared", str(prepared), "--craft", str(weights / "craft.keras"),
+                     "--init", str(weights / "unet.keras"), "--out", str(tmp_path / "unet_ft.keras")])
+    assert json.loads((tmp_path / "unet.json").read_text())["file"] == "unet_ft.keras"
     metrics = tmp_path / "metrics.json"
     evaluate_docmodels.main(["--params", params, "--prepared", str(prepared), "--weights", str(weights),
                              "--metrics", str(metrics)])

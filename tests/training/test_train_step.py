@@ -64,7 +64,7 @@ def test_tiny_unet_training_reduces_the_loss():
 
 
 def test_weight_channel_reproduces_class_weights_and_weights_other_text():
-    from training.train_unet import pixel_weights, targets
+    from training.unet_data import pixel_weights, targets
 
     rng = np.random.default_rng(3)
     masks = rng.integers(0, N_CLASSES, (2, 8, 8))
@@ -83,7 +83,7 @@ def test_weight_channel_reproduces_class_weights_and_weights_other_text():
 
 def test_label_classes_are_background_unless_the_model_segments_them():
     from models.unet import UnetConfig
-    from training.train_unet import class_masks, pixel_weights
+    from training.unet_data import class_masks, pixel_weights
 
     masks = np.array([[0, 1, 4, 5, 8]], np.uint8)
     assert class_masks(masks, UnetConfig()).tolist() == [[0, 1, 4, 0, 0]]
