@@ -3,8 +3,9 @@
 Writes the DVC metrics file (``craft.precision/recall/hmean``, ``unet.iou.<field>`` (pixel
 IoU of the UNET's argmax mask), ``unet.box_iou.<field>`` (IoU of the field box the pipeline
 forms from the mask and CRAFT's words), ``unet.box_found.<field>`` (share of documents where
-that box reaches IoU 0.5), ``unet.capture_iou.<field>`` (the same pixel IoU on the test
-documents' camera captures seen through their homographies, as the pipeline's pages look),
+that box reaches IoU 0.5), ``unet.capture_iou.<field>`` and ``craft.captures.*`` (the same pixel
+IoU and word boxes on the test documents' camera captures seen through their homographies, as
+the pipeline's pages look),
 ``rapidocr.hmean`` ...) and logs the same numbers and plots (PR curve, overlays) to MLflow.
 """
 
@@ -45,7 +46,7 @@ class DocEvalConfig:
         peer_docs: rapidocr (about 1 s per image on 2 cores) runs on the first this many
             test documents (0 = all); CRAFT is also reported on exactly that subset.
         pr_region_low: ``region_low`` values swept for the precision/recall curve.
-        captures: also score CRAFT + UNET on the capture views (``unet.capture_iou``).
+        captures: also score CRAFT + UNET on the capture views (``unet.capture_iou``, ``craft.captures``).
     """
 
     decode: WordBoxConfig = WordBoxConfig()
@@ -88,6 +89,7 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
     detect_peer = rapidocr_detector(threads) if cfg.rapidocr else None
     n_peer = n if cfg.peer_docs <= 0 else min(cfg.peer_docs, n)
     craft_counts, peer_counts, craft_on_peer = MatchCounts(0, 0, 0), MatchCounts(0, 0, 0), MatchCounts(0, 0, 0)
+    craft_on_captures = MatchCounts(0, 0, 0)
     sweep = {t: MatchCounts(0, 0, 0) for t in cfg.pr_region_low}
     flat_iou, capture_iou = PixelIoU(), PixelIoU()
     box_ious: dict = {f: [] for f in FIELD_CLASS}
@@ -112,7 +114,9 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
         flat_iou.add(probs.argmax(-1), true_mask)
         if cfg.captures and test.captures is not None:
             seen = np.ascontiguousarray(test.captures[i, :h, :w])
-            capture_iou.add(models.unet.predict(models.craft.predict(seen), seen).argmax(-1), true_mask)
+            seen_maps = models.craft.predict(seen)
+            craft_on_captures = craft_on_captures + match_boxes(decode_word_boxes(seen_maps, cfg.decode), truth, cfg.iou_threshold)
+            capture_iou.add(models.unet.predict(seen_maps, seen).argmax(-1), true_mask)
         for f, iou in field_box_ious(probs, pred, true_mask, maps.scale, text).items():
             box_ious[f].append(iou)
         if detect_peer is not None and i < n_peer:
@@ -134,6 +138,7 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
     }
     if capture_iou.docs:
         metrics["unet"]["capture_iou"] = capture_iou.result()
+        metrics["craft"]["captures"] = _pr(craft_on_captures)
     if detect_peer is not None:
         metrics["rapidocr"] = _pr(peer_counts) | {"docs": n_peer}
         metrics["craft"]["hmean_on_rapidocr_docs"] = _pr(craft_on_peer)["hmean"]

@@ -14,6 +14,7 @@ import numpy as np
 from models.boxes import MatchCounts, WordBoxConfig, decode_word_boxes, match_boxes
 from models.craft import CraftConfig, CraftMaps, build_craft
 from training.augment import PhotometricConfig, photometric
+from training.batches import seeded_batches
 from models.registry import write_record
 from training.mlflow_utils import DocTrainConfig, file_sha256, git_commit, log_figure, loss_curve_figure, mlflow_run, setup_tensorflow
 from training.prepare import PreparedSplit, load_split
@@ -82,30 +83,18 @@ def sample_crop(split: PreparedSplit, i: int, crop: int, scale: float, rng: np.r
 
 def make_crop_dataset(split: PreparedSplit, cfg: CraftTrainConfig, seed: int):
     """A Keras ``PyDataset`` yielding augmented ``(images, maps)`` crop batches, seeded per batch."""
-    import keras
 
-    class CropBatches(keras.utils.PyDataset):
-        def __init__(self) -> None:
-            super().__init__(workers=1, use_multiprocessing=False)
-            self.epoch = 0
+    def batch(epoch: int, idx: int):
+        rng = np.random.default_rng([seed, epoch, idx])
+        xs, ys = [], []
+        for _ in range(cfg.batch_size):
+            i = int(rng.integers(len(split)))
+            img, maps = sample_crop(split, i, cfg.crop, rng.uniform(*cfg.scale_jitter), rng)
+            xs.append(photometric(img, rng, cfg.augment))
+            ys.append(maps)
+        return np.stack(xs).astype(np.float32), np.stack(ys)
 
-        def __len__(self) -> int:
-            return cfg.steps_per_epoch
-
-        def on_epoch_end(self) -> None:
-            self.epoch += 1
-
-        def __getitem__(self, idx: int):
-            rng = np.random.default_rng([seed, self.epoch, idx])
-            xs, ys = [], []
-            for _ in range(cfg.batch_size):
-                i = int(rng.integers(len(split)))
-                img, maps = sample_crop(split, i, cfg.crop, rng.uniform(*cfg.scale_jitter), rng)
-                xs.append(photometric(img, rng, cfg.augment))
-                ys.append(maps)
-            return np.stack(xs).astype(np.float32), np.stack(ys)
-
-    return CropBatches()
+    return seeded_batches(cfg.steps_per_epoch, batch, workers=1)
 
 
 def weighted_mse(pos_weight: float):

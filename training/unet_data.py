@@ -11,6 +11,7 @@ import numpy as np
 
 from models.unet import N_CLASSES, UnetConfig, fold_pixels
 from training.augment import GeometricConfig, photometric, rescale_matrix, similarity_matrix, warp
+from training.batches import seeded_batches
 from training.prepare import PreparedSplit
 from veid.errors import InputError
 
@@ -125,54 +126,42 @@ def make_doc_dataset(maps, images, masks, weights, cfg: UnetTrainConfig, seed: i
     ``captures``: ``(maps, images)`` of the same documents' capture views, drawn instead with
     probability ``capture_share``; ``geometric``: random similarity transforms, in each document's
     frame ``sizes`` (``(w, h)`` on the map grid; default: the whole grid)."""
-    import keras
 
-    class DocBatches(keras.utils.PyDataset):
-        def __init__(self) -> None:
-            super().__init__(workers=2, use_multiprocessing=False)
-            self.epoch = 0
+    def batch(epoch: int, idx: int):
+        rng = np.random.default_rng([seed, 1000 + epoch, idx])
+        ids = rng.integers(len(maps), size=cfg.batch_size)
+        shown = [(maps, images)] * len(ids)
+        if captures is not None and capture_share > 0:
+            shown = [captures if c else (maps, images) for c in rng.random(len(ids)) < capture_share]
+        m = np.stack([v[0][i] for v, i in zip(shown, ids)]).astype(np.float32) / 255.0
+        imgs = [v[1][i] for v, i in zip(shown, ids)] if cfg.model.use_image else []
+        mk, wt = masks[ids], weights[ids]
+        if geometric.prob > 0:
+            mk, wt = mk.copy(), wt.copy()
+            full = images.shape[1] / maps.shape[1]  # image pixels per map pixel
+            for k, i in enumerate(ids):
+                if rng.random() >= geometric.prob:
+                    continue
+                frame = tuple(sizes[i]) if sizes is not None else (maps.shape[2], maps.shape[1])
+                mat = similarity_matrix(rng, geometric, frame)
+                m[k], mk[k] = warp(m[k], mat), warp(mk[k], mat, nearest=True)
+                wt[k] = warp(wt[k], mat, nearest=True, border=1.0)
+                if imgs:
+                    imgs[k] = warp(np.asarray(imgs[k]), rescale_matrix(mat, full) if full != 1 else mat)
+        if cfg.map_blur > 0:  # mimic CRAFT's softer predictions when training on targets
+            import cv2
 
-        def __len__(self) -> int:
-            return cfg.steps_per_epoch
+            for k in range(len(m)):
+                sigma = rng.uniform(0.0, cfg.map_blur)
+                if sigma > 0.3:
+                    m[k] = cv2.GaussianBlur(m[k], (0, 0), sigma)
+                m[k] *= rng.uniform(0.8, 1.1)
+        m = np.clip(m + rng.normal(0, cfg.map_noise, m.shape).astype(np.float32), 0, 1)
+        parts = [m]
+        if cfg.model.use_image:
+            augmented = np.stack([photometric(img, rng, cfg.augment) for img in imgs])
+            parts.append(as_input_image(augmented, cfg.model).astype(np.float32))
+        y = targets(mk, wt, cfg.model.out_channels)
+        return np.concatenate(parts, axis=-1), y
 
-        def on_epoch_end(self) -> None:
-            self.epoch += 1
-
-        def __getitem__(self, idx: int):
-            rng = np.random.default_rng([seed, 1000 + self.epoch, idx])
-            ids = rng.integers(len(maps), size=cfg.batch_size)
-            shown = [(maps, images)] * len(ids)
-            if captures is not None and capture_share > 0:
-                shown = [captures if c else (maps, images) for c in rng.random(len(ids)) < capture_share]
-            m = np.stack([v[0][i] for v, i in zip(shown, ids)]).astype(np.float32) / 255.0
-            imgs = [v[1][i] for v, i in zip(shown, ids)] if cfg.model.use_image else []
-            mk, wt = masks[ids], weights[ids]
-            if geometric.prob > 0:
-                mk, wt = mk.copy(), wt.copy()
-                full = images.shape[1] / maps.shape[1]  # image pixels per map pixel
-                for k, i in enumerate(ids):
-                    if rng.random() >= geometric.prob:
-                        continue
-                    frame = tuple(sizes[i]) if sizes is not None else (maps.shape[2], maps.shape[1])
-                    mat = similarity_matrix(rng, geometric, frame)
-                    m[k], mk[k] = warp(m[k], mat), warp(mk[k], mat, nearest=True)
-                    wt[k] = warp(wt[k], mat, nearest=True, border=1.0)
-                    if imgs:
-                        imgs[k] = warp(np.asarray(imgs[k]), rescale_matrix(mat, full) if full != 1 else mat)
-            if cfg.map_blur > 0:  # mimic CRAFT's softer predictions when training on targets
-                import cv2
-
-                for k in range(len(m)):
-                    sigma = rng.uniform(0.0, cfg.map_blur)
-                    if sigma > 0.3:
-                        m[k] = cv2.GaussianBlur(m[k], (0, 0), sigma)
-                    m[k] *= rng.uniform(0.8, 1.1)
-            m = np.clip(m + rng.normal(0, cfg.map_noise, m.shape).astype(np.float32), 0, 1)
-            parts = [m]
-            if cfg.model.use_image:
-                augmented = np.stack([photometric(img, rng, cfg.augment) for img in imgs])
-                parts.append(as_input_image(augmented, cfg.model).astype(np.float32))
-            y = targets(mk, wt, cfg.model.out_channels)
-            return np.concatenate(parts, axis=-1), y
-
-    return DocBatches()
+    return seeded_batches(cfg.steps_per_epoch, batch, workers=2)

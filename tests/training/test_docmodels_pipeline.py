@@ -36,6 +36,7 @@ def test_document_model_pipeline_on_ci_params(repo_root, tmp_path, monkeypatch):
         assert 0.0 <= m["craft"][key] <= 100.0
     assert set(m["unet"]["iou"]) == {"id_number", "first_name", "last_name", "date_of_birth"}
     assert set(m["unet"]["capture_iou"]) == set(m["unet"]["iou"])  # the capture views were prepared and scored
+    assert 0.0 <= m["craft"]["captures"]["hmean"] <= 100.0
     assert 0.0 <= m["rapidocr"]["hmean"] <= 100.0
     # the mark and caption classifiers have their own stages: the shipped ones are registered
     for name in ("marks.npz", "marks.json", "captions.npz", "captions.json"):
