@@ -27,6 +27,7 @@ from models.field_words import match_field_words
 from pipelines.document.fields import TextConfig
 from training.mlflow_utils import DocTrainConfig, log_figure, mlflow_run
 from training.prepare import load_split
+from training.train_unet import PixelIoU
 from veid.config import load_section, to_mapping
 from veid.logs import get_logger, setup_logging
 from veid.types import FIELD_CLASS, Box, Quad
@@ -130,40 +131,20 @@ def evaluate(prepared: Path, weights_dir: Path | None, cfg: DocEvalConfig, threa
     metrics = {
         "n_docs": n,
         "craft": _pr(craft_counts) | {"words": craft_counts.truth},
-        "unet": {"iou": flat_iou.result(),
+        "unet": {"iou": flat_iou.result(4),
                  "box_iou": {f.value: round(float(np.mean(v)), 4) if v else 1.0 for f, v in box_ious.items()},
                  "box_found": {f.value: round(float(np.mean(np.asarray(v) >= 0.5)), 4) if v else 1.0
                                for f, v in box_ious.items()}},
         "timing_ms": {k: round(1000 * float(np.median(v)), 1) for k, v in times.items() if v},
     }
     if capture_iou.docs:
-        metrics["unet"]["capture_iou"] = capture_iou.result()
+        metrics["unet"]["capture_iou"] = capture_iou.result(4)
         metrics["craft"]["captures"] = _pr(craft_on_captures)
     if detect_peer is not None:
         metrics["rapidocr"] = _pr(peer_counts) | {"docs": n_peer}
         metrics["craft"]["hmean_on_rapidocr_docs"] = _pr(craft_on_peer)["hmean"]
     extras = {"sweep": {t: _pr(c) for t, c in sweep.items()}, "samples": samples}
     return {"metrics": metrics, **extras}
-
-
-class PixelIoU:
-    """Dataset pixel IoU per field: summed intersections over summed unions of class masks."""
-
-    def __init__(self) -> None:
-        self.inter = {f: 0 for f in FIELD_CLASS}
-        self.union = {f: 0 for f in FIELD_CLASS}
-        self.docs = 0
-
-    def add(self, labels: np.ndarray, truth: np.ndarray) -> None:
-        """Count one document's argmax ``labels`` against its ``truth`` mask."""
-        self.docs += 1
-        for f, c in FIELD_CLASS.items():
-            p, q = labels == c, truth == c
-            self.inter[f] += int(np.logical_and(p, q).sum())
-            self.union[f] += int(np.logical_or(p, q).sum())
-
-    def result(self) -> dict[str, float]:
-        return {f.value: round(self.inter[f] / self.union[f], 4) if self.union[f] else 1.0 for f in FIELD_CLASS}
 
 
 def field_box_ious(probs: np.ndarray, words: list[Quad], true_mask: np.ndarray, scale: float,

@@ -141,14 +141,33 @@ def ce_dice_numpy(y_true: np.ndarray, y_pred: np.ndarray, dice_weight: float, we
     return float(ce + dice_weight * (1.0 - dice.mean()))
 
 
+class PixelIoU:
+    """Dataset pixel IoU per field: summed intersections over summed unions of class masks."""
+
+    def __init__(self) -> None:
+        self.inter = {f: 0 for f in FIELD_CLASS}
+        self.union = {f: 0 for f in FIELD_CLASS}
+        self.docs = 0
+
+    def add(self, labels: np.ndarray, truth: np.ndarray) -> None:
+        """Count argmax ``labels`` against their ``truth`` masks (one document or a batch)."""
+        self.docs += 1
+        for f, c in FIELD_CLASS.items():
+            p, q = labels == c, truth == c
+            self.inter[f] += int(np.logical_and(p, q).sum())
+            self.union[f] += int(np.logical_or(p, q).sum())
+
+    def result(self, ndigits: int | None = None) -> dict[str, float]:
+        """IoU per field name (1.0 where neither mask has the field), rounded to ``ndigits`` if given."""
+        ious = {f.value: self.inter[f] / self.union[f] if self.union[f] else 1.0 for f in FIELD_CLASS}
+        return ious if ndigits is None else {k: round(v, ndigits) for k, v in ious.items()}
+
+
 def field_iou(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Dataset IoU per field: summed intersections over summed unions of class masks."""
-    out = {}
-    for f, c in FIELD_CLASS.items():
-        p, t = pred == c, truth == c
-        union = np.logical_or(p, t).sum()
-        out[f.value] = float(np.logical_and(p, t).sum() / union) if union else 1.0
-    return out
+    """Dataset IoU per field of one batch of class masks (see :class:`PixelIoU`)."""
+    acc = PixelIoU()
+    acc.add(pred, truth)
+    return acc.result()
 
 
 def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig, common: DocTrainConfig,

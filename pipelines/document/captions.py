@@ -20,8 +20,7 @@ import cv2
 import numpy as np
 
 from pipelines.document.ink import stretch_contrast, text_rows
-from pipelines.document.numpy_cnn import conv3x3_relu, max_pool2, read_npz, softmax
-from veid.errors import ModelError
+from pipelines.document.numpy_cnn import conv3x3_relu, max_pool2, read_classifier, save_classifier, softmax
 from veid.types import Box, Field
 
 #: Output classes, in the classifier's order: any other line, then the four key fields.
@@ -113,18 +112,11 @@ class CaptionModel:
         Raises:
             ModelError: the file is missing or not this model.
         """
-        arrays, meta = read_npz(path, cls.KEYS, ("classes", "input_shape"), "caption model")
-        model = cls(*arrays)
-        classes = tuple(str(s) for s in meta["classes"])
-        shape = tuple(int(v) for v in meta["input_shape"])
-        if classes != CLASSES or shape != INPUT_SHAPE or model.w2.shape[1] != len(CLASSES):
-            raise ModelError(f"{path}: not a caption model for strips {INPUT_SHAPE} and classes {CLASSES}")
-        return model
+        return cls(*read_classifier(path, cls.KEYS, "caption model", CLASSES, "input_shape", INPUT_SHAPE))
 
     def save(self, path: str | Path) -> None:
         """Write the weights (``.npz``, no pickled objects)."""
-        np.savez(path, **{k: getattr(self, k) for k in self.KEYS}, classes=np.asarray(CLASSES),
-                 input_shape=np.asarray(INPUT_SHAPE))
+        save_classifier(path, self, self.KEYS, CLASSES, "input_shape", INPUT_SHAPE)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, len(CLASSES))`` of strips ``(N, *INPUT_SHAPE)`` from :func:`strip_input`."""

@@ -27,8 +27,7 @@ import cv2
 import numpy as np
 
 from pipelines.document.ink import longest_run
-from pipelines.document.numpy_cnn import conv3x3_relu, max_pool2, read_npz, softmax
-from veid.errors import ModelError
+from pipelines.document.numpy_cnn import conv3x3_relu, max_pool2, read_classifier, save_classifier, softmax
 
 #: Mark classes, in the classifier's output order.
 MARKS = ("none", "acute", "grave", "circumflex", "caron", "diaeresis", "tilde", "ring", "dot", "breve",
@@ -170,18 +169,11 @@ class MarkModel:
         Raises:
             ModelError: the file is missing or not this model.
         """
-        arrays, meta = read_npz(path, cls.KEYS, ("classes", "zone_shape"), "diacritic mark model")
-        model = cls(*arrays)
-        classes = tuple(str(s) for s in meta["classes"])
-        shape = tuple(int(v) for v in meta["zone_shape"])
-        if classes != MARKS or shape != ZONE_SHAPE or model.w2.shape[1] != len(MARKS):
-            raise ModelError(f"{path}: not a mark model for zones {ZONE_SHAPE} and classes {MARKS}")
-        return model
+        return cls(*read_classifier(path, cls.KEYS, "diacritic mark model", MARKS, "zone_shape", ZONE_SHAPE))
 
     def save(self, path: str | Path) -> None:
         """Write the weights (``.npz``, no pickled objects)."""
-        np.savez(path, **{k: getattr(self, k) for k in self.KEYS}, classes=np.asarray(MARKS),
-                 zone_shape=np.asarray(ZONE_SHAPE))
+        save_classifier(path, self, self.KEYS, MARKS, "zone_shape", ZONE_SHAPE)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities, one row per :func:`letter_features` row."""

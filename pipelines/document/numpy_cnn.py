@@ -45,3 +45,24 @@ def read_npz(path: str | Path, keys: tuple[str, ...], meta: tuple[str, ...], wha
             return [np.asarray(z[k], np.float32) for k in keys], {m: np.asarray(z[m]) for m in meta}
     except (OSError, KeyError, ValueError) as exc:
         raise ModelError(f"cannot load the {what} {path}: {exc}") from exc
+
+
+def read_classifier(path: str | Path, keys: tuple[str, ...], what: str, classes: tuple[str, ...], shape_key: str,
+                    shape: tuple[int, ...]) -> list[np.ndarray]:
+    """The weight arrays ``keys`` of a classifier written by :func:`save_classifier`, checked to be
+    for ``classes`` and inputs of ``shape`` (stored under ``shape_key``); its last dense layer is ``w2``.
+
+    Raises:
+        ModelError: the file is missing, lacks an array or is another model (``what`` names it).
+    """
+    arrays, meta = read_npz(path, keys, ("classes", shape_key), what)
+    found = tuple(str(s) for s in meta["classes"]), tuple(int(v) for v in meta[shape_key])
+    if found != (tuple(classes), tuple(shape)) or dict(zip(keys, arrays))["w2"].shape[1] != len(classes):
+        raise ModelError(f"{path}: not a {what} for inputs {shape} and classes {classes}")
+    return arrays
+
+
+def save_classifier(path: str | Path, model: object, keys: tuple[str, ...], classes: tuple[str, ...], shape_key: str,
+                    shape: tuple[int, ...]) -> None:
+    """Write ``model``'s weight attributes ``keys`` with its classes and input shape (``.npz``, no pickles)."""
+    np.savez(path, **{k: getattr(model, k) for k in keys}, classes=np.asarray(classes), **{shape_key: np.asarray(shape)})
