@@ -26,6 +26,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -36,6 +37,8 @@ from veid.logs import setup_logging
 from veid.types import FIELD_CLASS, Field
 
 SPLITS = ("train", "val", "test")
+#: The two views of a prepared document: its flat render, or its camera capture seen flat.
+View = Literal["image", "capture"]
 #: Mask value of a field's printed label = LABEL_OFFSET + the field's class (5..8).
 LABEL_OFFSET = len(FIELD_CLASS)
 
@@ -250,6 +253,18 @@ class PreparedSplit:
         """``(width, height)`` of document ``i`` on the canvas (pixels; the rest is padding)."""
         w, h = self.docs[i]["size"]
         return int(w), int(h)
+
+    def view(self, view: View) -> np.ndarray:
+        """The flat renders (``image``) or the captures seen flat (``capture``).
+
+        Raises:
+            InputError: ``capture`` asked of a split prepared before captures were added.
+        """
+        if view == "image":
+            return self.images
+        if self.captures is None:
+            raise InputError("the prepared data has no capture views (re-run the prepare stage)")
+        return self.captures
 
     def word_quads(self, i: int) -> list[np.ndarray]:
         """True word quads of document ``i`` in canvas pixels."""

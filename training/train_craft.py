@@ -1,4 +1,5 @@
-"""Train the CRAFT text detector on prepared flat documents (random crops, photometric augmentation)."""
+"""Train the CRAFT text detector on random crops of the prepared documents (photometric
+augmentation): first on flat renders, then (``craft.finetune``) also on camera captures seen flat."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import numpy as np
 
 from models.boxes import MatchCounts, WordBoxConfig, decode_word_boxes, match_boxes
 from models.craft import CraftConfig, CraftMaps, build_craft
-from training.augment import PhotometricConfig, photometric
-from training.batches import seeded_batches
 from models.registry import write_record
+from training.augment import GeometricConfig, PhotometricConfig, photometric, rescale_matrix, similarity_matrix, warp
+from training.batches import seeded_batches
+from training.finetune import FinetuneConfig
 from training.mlflow_utils import DocTrainConfig, file_sha256, git_commit, log_figure, loss_curve_figure, mlflow_run, setup_tensorflow
-from training.prepare import PreparedSplit, load_split
+from training.prepare import PreparedSplit, View, load_split
 from veid.config import load_section, to_mapping
 from veid.logs import get_logger, setup_logging
 from veid.types import Quad
@@ -41,6 +43,8 @@ class CraftTrainConfig:
         pos_weight: extra loss weight on pixels whose target exceeds 0.1 (text is sparse).
         val_docs: validation documents scored (full canvas) at the end of each epoch.
         augment: photometric augmentation ranges.
+        finetune: the second phase, on flat renders and capture views (``geometric`` turns
+            and zooms each crop about its centre).
     """
 
     model: CraftConfig = CraftConfig()
@@ -53,10 +57,12 @@ class CraftTrainConfig:
     pos_weight: float = 2.0
     val_docs: int = 16
     augment: PhotometricConfig = PhotometricConfig()
+    finetune: FinetuneConfig = FinetuneConfig()
 
 
-def sample_crop(split: PreparedSplit, i: int, crop: int, scale: float, rng: np.random.Generator):
-    """A random ``crop``-px square from document ``i`` (zoomed by ``scale``) and its maps.
+def sample_crop(split: PreparedSplit, i: int, crop: int, scale: float, rng: np.random.Generator,
+                view: View = "image"):
+    """A random ``crop``-px square from document ``i``'s ``view`` (zoomed by ``scale``) and its maps.
 
     Returns ``(image uint8 (crop, crop, 3), maps float32 (crop/2, crop/2, 2))``.
     """
@@ -70,7 +76,7 @@ def sample_crop(split: PreparedSplit, i: int, crop: int, scale: float, rng: np.r
     x0 -= x0 % 2
     y0 -= y0 % 2
     img = np.zeros((src, src, 3), np.uint8)
-    part = split.images[i, y0 : y0 + src, x0 : x0 + src]
+    part = split.view(view)[i, y0 : y0 + src, x0 : x0 + src]
     img[: part.shape[0], : part.shape[1]] = part
     maps = np.zeros((src // 2, src // 2, 2), np.uint8)
     mpart = split.maps[i, y0 // 2 : (y0 + src) // 2, x0 // 2 : (x0 + src) // 2]
@@ -81,15 +87,25 @@ def sample_crop(split: PreparedSplit, i: int, crop: int, scale: float, rng: np.r
     return img, maps.astype(np.float32) / 255.0
 
 
-def make_crop_dataset(split: PreparedSplit, cfg: CraftTrainConfig, seed: int):
-    """A Keras ``PyDataset`` yielding augmented ``(images, maps)`` crop batches, seeded per batch."""
+def make_crop_dataset(split: PreparedSplit, cfg: CraftTrainConfig, seed: int, capture_share: float = 0.0,
+                      geometric: GeometricConfig = GeometricConfig()):
+    """A Keras ``PyDataset`` yielding augmented ``(images, maps)`` crop batches, seeded per batch.
+
+    Each crop comes from the document's capture view with probability ``capture_share``
+    (else its flat render) and is moved by a random similarity transform (``geometric``),
+    image and maps alike. With neither, the stream is that of the first phase.
+    """
 
     def batch(epoch: int, idx: int):
         rng = np.random.default_rng([seed, epoch, idx])
         xs, ys = [], []
         for _ in range(cfg.batch_size):
             i = int(rng.integers(len(split)))
-            img, maps = sample_crop(split, i, cfg.crop, rng.uniform(*cfg.scale_jitter), rng)
+            view: View = "capture" if capture_share > 0 and rng.random() < capture_share else "image"
+            img, maps = sample_crop(split, i, cfg.crop, rng.uniform(*cfg.scale_jitter), rng, view)
+            if geometric.prob > 0 and rng.random() < geometric.prob:
+                mat = similarity_matrix(rng, geometric, (maps.shape[1], maps.shape[0]))
+                maps, img = warp(maps, mat), warp(img, rescale_matrix(mat, 2.0))
             xs.append(photometric(img, rng, cfg.augment))
             ys.append(maps)
         return np.stack(xs).astype(np.float32), np.stack(ys)
@@ -108,19 +124,20 @@ def weighted_mse(pos_weight: float):
     return loss
 
 
-def predict_canvas(model, split: PreparedSplit, i: int) -> CraftMaps:
-    """CRAFT maps of document ``i`` on its canvas (scale 2: map px -> canvas px)."""
-    out = np.asarray(model.predict_on_batch(split.images[i : i + 1].astype(np.float32)))[0]
+def predict_canvas(model, split: PreparedSplit, i: int, view: View = "image") -> CraftMaps:
+    """CRAFT maps of document ``i``'s ``view`` on its canvas (scale 2: map px -> canvas px)."""
+    out = np.asarray(model.predict_on_batch(split.view(view)[i : i + 1].astype(np.float32)))[0]
     w, h = split.size(i)
     out = out[: (h + 1) // 2, : (w + 1) // 2]
     return CraftMaps(out[..., 0].copy(), out[..., 1].copy(), scale=2.0, image_size=(w, h))
 
 
-def validate(model, split: PreparedSplit, docs: Sequence[int], decode: WordBoxConfig, pos_weight: float):
-    """One forward pass per document: word-box matches (IoU 0.5) and the mean weighted MSE."""
+def validate(model, split: PreparedSplit, docs: Sequence[int], decode: WordBoxConfig, pos_weight: float,
+             view: View = "image"):
+    """One forward pass per document's ``view``: word-box matches (IoU 0.5) and the mean weighted MSE."""
     total, losses = MatchCounts(0, 0, 0), []
     for i in docs:
-        out = np.asarray(model.predict_on_batch(split.images[i : i + 1].astype(np.float32)))[0]
+        out = np.asarray(model.predict_on_batch(split.view(view)[i : i + 1].astype(np.float32)))[0]
         target = split.maps[i].astype(np.float32) / 255.0
         weight = 1.0 + pos_weight * (target > 0.1)
         losses.append(float(np.mean(weight * (target - out) ** 2)))
@@ -132,19 +149,13 @@ def validate(model, split: PreparedSplit, docs: Sequence[int], decode: WordBoxCo
     return total, float(np.mean(losses)) if losses else float("nan")
 
 
-def detection_counts(model, split: PreparedSplit, docs: Sequence[int], decode: WordBoxConfig) -> MatchCounts:
-    """Word-box matches (IoU 0.5) over the given documents."""
-    total = MatchCounts(0, 0, 0)
-    for i in docs:
-        pred = decode_word_boxes(predict_canvas(model, split, i), decode)
-        truth = [Quad.from_array(q) for q in split.word_quads(i)]
-        total = total + match_boxes(pred, truth, 0.5)
-    return total
-
-
-def train_craft(prepared: Path, out: Path, cfg: CraftTrainConfig, common: DocTrainConfig, decode: WordBoxConfig):
+def train_craft(prepared: Path, out: Path, cfg: CraftTrainConfig, common: DocTrainConfig, decode: WordBoxConfig,
+                init: Path | None = None):
     """Train, log to MLflow and save the model (without optimizer state) to ``out``.
 
+    Phase 1 trains on flat renders for ``cfg.epochs``; phase 2 (``cfg.finetune.epochs`` > 0)
+    continues on flat renders and capture views, validated on both. With ``init``, phase 1 is
+    skipped and phase 2 starts from those weights (a trained phase-1 network).
     Returns the Keras model and its per-epoch history (a dict of lists).
     """
     import keras
@@ -153,36 +164,56 @@ def train_craft(prepared: Path, out: Path, cfg: CraftTrainConfig, common: DocTra
     setup_tensorflow(common)
     train, val = load_split(prepared, "train"), load_split(prepared, "val")
     val_ids = list(range(min(cfg.val_docs, len(val))))
-    model = build_craft(cfg.model)
-    total_steps = cfg.epochs * cfg.steps_per_epoch
-    schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, total_steps, alpha=0.05)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=weighted_mse(cfg.pos_weight))
+    ft = cfg.finetune
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_hmean": []}
-    best = {"hmean": -1.0, "weights": None}
 
-    class EpochEnd(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            counts, val_loss = validate(self.model, val, val_ids, decode, cfg.pos_weight)
-            metrics = {"loss": float(logs["loss"]), "val_loss": val_loss, "val_hmean": 100 * counts.hmean,
-                       "val_precision": 100 * counts.precision, "val_recall": 100 * counts.recall}
-            for k in history:
-                history[k].append(metrics[k])
-            mlflow.log_metrics(metrics, step=epoch + 1)
-            log.info("craft epoch %d: %s", epoch + 1, json.dumps({k: round(v, 4) for k, v in metrics.items()}))
-            if counts.hmean >= best["hmean"]:
-                best["hmean"], best["weights"] = counts.hmean, self.model.get_weights()
-                save_plain(self.model, out)  # checkpoint: the best model so far is always on disk
+    def fit(model, data, epochs: int, learning_rate: float, shown: tuple[View, ...], first_epoch: int, phase: str) -> None:
+        """One phase: fresh Adam, validated on the ``shown`` views after each epoch; the weights
+        with the best mean validation hmean over those views are kept (and saved as they come)."""
+        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * cfg.steps_per_epoch, alpha=0.05)
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=weighted_mse(cfg.pos_weight))
+        best = {"hmean": -1.0, "weights": None}
 
-    with mlflow_run(common, "train_craft", {"craft": to_mapping(cfg), "decode": to_mapping(decode)}) as run:
-        mlflow.log_params({"train_docs": len(train), "val_docs": len(val_ids)})
-        data = make_crop_dataset(train, cfg, common.seed)
-        model.fit(data, epochs=cfg.epochs, verbose=2, callbacks=[EpochEnd()])
+        class EpochEnd(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                metrics = {"loss": float(logs["loss"])}
+                for view in shown:
+                    counts, val_loss = validate(self.model, val, val_ids, decode, cfg.pos_weight, view)
+                    prefix = "val" if view == "image" else f"val_{view}"
+                    metrics.update({f"{prefix}_loss": val_loss, f"{prefix}_hmean": 100 * counts.hmean,
+                                    f"{prefix}_precision": 100 * counts.precision, f"{prefix}_recall": 100 * counts.recall})
+                hmean = float(np.mean([metrics["val_hmean" if v == "image" else f"val_{v}_hmean"] for v in shown]))
+                for k in history:
+                    history[k].append(metrics[k])
+                mlflow.log_metrics(metrics, step=first_epoch + epoch + 1)
+                log.info("craft epoch %d: %s", first_epoch + epoch + 1, json.dumps({k: round(v, 4) for k, v in metrics.items()}))
+                if hmean >= best["hmean"]:
+                    best["hmean"], best["weights"] = hmean, self.model.get_weights()
+                    save_plain(self.model, out)  # checkpoint: the best model so far is always on disk
+
+        model.fit(data, epochs=epochs, verbose=2, callbacks=[EpochEnd()])
         if best["weights"] is not None:
             model.set_weights(best["weights"])
-        mlflow.log_metric("best_val_hmean", 100 * best["hmean"])
+        mlflow.log_metric(f"best_val_hmean{phase}", best["hmean"])
+
+    with mlflow_run(common, "train_craft", {"craft": to_mapping(cfg), "decode": to_mapping(decode)}) as run:
+        mlflow.log_params({"train_docs": len(train), "val_docs": len(val_ids), "init": str(init or "")})
+        done = 0
+        # the starting weights, hashed before checkpoints could overwrite them (--init may equal --out)
+        origin = {"finetuned_from": file_sha256(init)} if init is not None else {}
+        if init is None:
+            model = build_craft(cfg.model)
+            fit(model, make_crop_dataset(train, cfg, common.seed), cfg.epochs, cfg.learning_rate, ("image",), 0, "")
+            done = cfg.epochs
+        else:
+            model = keras.saving.load_model(init, compile=False)
+        if ft.epochs > 0:
+            data = make_crop_dataset(train, cfg, common.seed + 1, ft.capture_share, ft.geometric)
+            fit(model, data, ft.epochs, ft.learning_rate, ("image", "capture"), done, "_finetune")
         save_plain(model, out)
         record = write_record(out, "craft", {"long_side": train.long_side, "config": to_mapping(cfg.model)},
-                              git_commit=git_commit(), mlflow_run_id=run.info.run_id)
+                              git_commit=git_commit(), mlflow_run_id=run.info.run_id,
+                              **origin)
         mlflow.log_artifact(str(out), artifact_path="model")
         mlflow.log_artifact(str(record), artifact_path="model")
         mlflow.set_tag("sha256", file_sha256(out))
@@ -217,13 +248,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--prepared", default="data/prepared")
     parser.add_argument("--out", default="models/weights/craft.keras")
+    parser.add_argument("--init", default=None,
+                        help="skip the first (flat) phase and fine-tune these weights (craft.finetune)")
     args = parser.parse_args(argv)
     setup_logging()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     cfg = load_section(args.params, "craft", CraftTrainConfig)
     common = load_section(args.params, "doc_train", DocTrainConfig)
     decode = load_section(args.params, "doc_eval", DocEvalConfig).decode
-    train_craft(Path(args.prepared), Path(args.out), cfg, common, decode)
+    if args.init and cfg.finetune.epochs <= 0:
+        parser.error("--init needs craft.finetune.epochs > 0 (it skips the first phase)")
+    train_craft(Path(args.prepared), Path(args.out), cfg, common, decode, Path(args.init) if args.init else None)
 
 
 if __name__ == "__main__":

@@ -15,43 +15,18 @@ import numpy as np
 
 from models.registry import write_record
 from models.unet import N_CLASSES, UnetConfig, build_unet, fold_label_classes
-from training.augment import GeometricConfig, PhotometricConfig
+from training.augment import PhotometricConfig
+from training.finetune import FinetuneConfig
 from training.mlflow_utils import DocTrainConfig, file_sha256, git_commit, log_figure, loss_curve_figure, mlflow_run, setup_tensorflow
-from training.prepare import load_split
+from training.prepare import View, load_split
 from training.train_craft import save_plain
-from training.unet_data import (View, as_input_image, class_masks, half_images, input_maps, make_doc_dataset, pixel_weights,
+from training.unet_data import (as_input_image, class_masks, half_images, input_maps, make_doc_dataset, pixel_weights,
                                 stack_input, text_masks, train_images)
 from veid.config import load_section, to_mapping
 from veid.logs import get_logger, setup_logging
 from veid.types import FIELD_CLASS
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class FinetuneConfig:
-    """``params.yaml: unet.finetune``: a second training phase on the pages the pipeline sees.
-
-    The first phase learns the fields on flat renders; trained from the start on captures and
-    moved documents, the network learned far more slowly (validation mIoU 0.31 after 13 of 24
-    epochs). This phase starts from the first one's weights, with a fresh optimizer.
-
-    Attributes:
-        epochs: passes of ``steps_per_epoch`` batches (0: no second phase).
-        learning_rate: Adam learning rate (cosine-decayed to 5 %).
-        capture_share: share of documents shown as their camera capture seen through the
-            known homography (``{split}_capture.npy``: blur, glare, JPEG, shading; CRAFT's
-            maps predicted on that view) rather than the flat render. A UNET trained on flat
-            renders alone painted no field on glared licence captures whose flat renders it
-            segmented at probability 0.99.
-        geometric: random similarity transforms of whole documents (maps, image, masks and
-            pixel weights together), as the pipeline's perspective crops are a little off.
-    """
-
-    epochs: int = 0
-    learning_rate: float = 0.002
-    capture_share: float = 0.5
-    geometric: GeometricConfig = GeometricConfig()
 
 
 @dataclass(frozen=True)
@@ -241,6 +216,8 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
     with mlflow_run(common, "train_unet", {"unet": to_mapping(cfg)}) as run:
         mlflow.log_params({"train_docs": len(train_ids), "val_docs": len(val_ids), "init": str(init or "")})
         done = 0
+        # the starting weights, hashed before checkpoints could overwrite them (--init may equal --out)
+        origin = {"finetuned_from": file_sha256(init)} if init is not None else {}
         if init is None:
             model = build_unet(cfg.model)
             fit(model, make_doc_dataset(tr_maps, tr_img, tr_mask, tr_w, cfg, common.seed), cfg.epochs, cfg.learning_rate,
@@ -257,7 +234,8 @@ def train_unet(prepared: Path, craft_path: Path, out: Path, cfg: UnetTrainConfig
             fit(model, data, ft.epochs, ft.learning_rate, views, done, "_finetune")
         save_plain(model, out)
         record = write_record(out, "unet", {"use_image": cfg.model.use_image, "image_detail": cfg.model.image_detail, "config": to_mapping(cfg.model)},
-                              git_commit=git_commit(), mlflow_run_id=run.info.run_id)
+                              git_commit=git_commit(), mlflow_run_id=run.info.run_id,
+                              **origin)
         mlflow.log_artifact(str(out), artifact_path="model")
         mlflow.log_artifact(str(record), artifact_path="model")
         mlflow.set_tag("sha256", file_sha256(out))

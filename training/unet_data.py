@@ -5,34 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from models.unet import N_CLASSES, UnetConfig, fold_pixels
 from training.augment import GeometricConfig, photometric, rescale_matrix, similarity_matrix, warp
 from training.batches import seeded_batches
-from training.prepare import PreparedSplit
-from veid.errors import InputError
+from training.prepare import PreparedSplit, View
 
 if TYPE_CHECKING:
     from training.train_unet import UnetTrainConfig
-
-
-View = Literal["image", "capture"]
-
-
-def view_images(split: PreparedSplit, view: View) -> np.ndarray:
-    """The split's flat renders (``image``) or its captures seen flat (``capture``).
-
-    Raises:
-        InputError: ``capture`` asked of a split prepared before captures were added.
-    """
-    if view == "image":
-        return split.images
-    if split.captures is None:
-        raise InputError("the prepared data has no capture views (re-run the prepare stage)")
-    return split.captures
 
 
 def half_images(split: PreparedSplit, ids: Sequence[int], view: View = "image") -> np.ndarray:
@@ -40,14 +23,14 @@ def half_images(split: PreparedSplit, ids: Sequence[int], view: View = "image") 
     import cv2
 
     h, w = split.maps.shape[1:3]
-    images = view_images(split, view)
+    images = split.view(view)
     return np.stack([cv2.resize(np.asarray(images[i]), (w, h), interpolation=cv2.INTER_AREA) for i in ids])
 
 
 def train_images(split: PreparedSplit, ids: Sequence[int], model: UnetConfig, view: View = "image") -> np.ndarray:
     """The images the UNET trains on, before augmentation: canvas images at full
     resolution with ``image_detail`` (folded after augmentation), else on the map grid."""
-    return np.asarray(view_images(split, view)[list(ids)]) if model.image_detail else half_images(split, ids, view)
+    return np.asarray(split.view(view)[list(ids)]) if model.image_detail else half_images(split, ids, view)
 
 
 def as_input_image(images: np.ndarray, model: UnetConfig) -> np.ndarray:
@@ -70,7 +53,7 @@ def input_maps(split: PreparedSplit, ids: Sequence[int], source: str, craft_path
     import models.layers  # noqa: F401  (registers custom layers)
 
     craft = keras.saving.load_model(craft_path, compile=False)
-    images = view_images(split, view)
+    images = split.view(view)
     out = np.zeros((len(ids), *split.maps.shape[1:]), np.uint8)
     for k, i in enumerate(tqdm(ids, desc=f"craft maps ({view})", unit="doc")):
         pred = np.asarray(craft.predict_on_batch(images[i : i + 1].astype(np.float32)))[0]

@@ -22,12 +22,18 @@ def test_document_model_pipeline_on_ci_params(repo_root, tmp_path, monkeypatch):
     counts = json.loads((prepared / "train_index.json").read_text())["docs"]
     assert counts, "no training documents"
     train_craft.main(["--params", params, "--prepared", str(prepared), "--out", str(weights / "craft.keras")])
+    # each model's second phase alone, from its trained network (how shipped weights are fine-tuned)
+    train_craft.main(["--params", params, "--prepared", str(prepared), "--init", str(weights / "craft.keras"),
+                      "--out", str(tmp_path / "craft_ft.keras")])
+    craft_record = json.loads((tmp_path / "craft.json").read_text())
+    assert craft_record["finetuned_from"] == json.loads((weights / "craft.json").read_text())["sha256"]
     train_unet.main(["--params", params, "--prepared", str(prepared), "--craft", str(weights / "craft.keras"),
                      "--out", str(weights / "unet.keras")])
-    # the second phase alone, from the trained network (how shipped weights are fine-tuned)
     train_unet.main(["--params", params, "--prepared", str(prepared), "--craft", str(weights / "craft.keras"),
                      "--init", str(weights / "unet.keras"), "--out", str(tmp_path / "unet_ft.keras")])
-    assert json.loads((tmp_path / "unet.json").read_text())["file"] == "unet_ft.keras"
+    unet_record = json.loads((tmp_path / "unet.json").read_text())
+    assert unet_record["file"] == "unet_ft.keras"
+    assert unet_record["finetuned_from"] == json.loads((weights / "unet.json").read_text())["sha256"]
     metrics = tmp_path / "metrics.json"
     evaluate_docmodels.main(["--params", params, "--prepared", str(prepared), "--weights", str(weights),
                              "--metrics", str(metrics)])

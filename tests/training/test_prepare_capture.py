@@ -76,3 +76,15 @@ def test_splits_prepared_before_captures_still_load(tmp_path):
     write_split([_sample(tmp_path, _flat(), None)], out, "val", cfg)
     (out / "val_capture.npy").unlink()
     assert load_split(out, "val").captures is None
+
+
+def test_capture_view_of_a_split_without_captures_is_an_input_error(tmp_path):
+    cfg = DocDataConfig(long_side=384, canvas=(384, 256))
+    out = tmp_path / "prepared"
+    out.mkdir()
+    write_split([_sample(tmp_path, _flat(), None)], out, "val", cfg)
+    (out / "val_capture.npy").unlink()
+    split = load_split(out, "val")
+    assert split.view("image") is split.images
+    with pytest.raises(InputError, match="no capture views"):
+        split.view("capture")
