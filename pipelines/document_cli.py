@@ -55,6 +55,7 @@ def document(image: Path, as_json: bool, debug_dir: Path | None, params: Path | 
     Prints the key fields (value, source, confidence), every check with its reason, the MRZ
     (valid only when every check digit verifies), barcodes and per-stage timings.
     """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up notes are not the result
     from pipelines.document.image_io import decode_image
     from pipelines.document.pipeline import DocumentStages, load_config, verify_document
     from veid.config import DEFAULT_PARAMS

@@ -20,9 +20,23 @@ _SIGNATURES = {"pnet": (None, None, None, 3), "rnet": (None, 24, 24, 3), "onet":
 
 
 def _compiled(model: Any, shape: tuple[int | None, ...]) -> Any:
+    """``model`` as a graph; an empty batch (no candidate left for RNet or ONet) raises before the graph runs.
+
+    ``mtcnn`` ends a search that found no candidate by letting the next network fail on the empty batch
+    (it catches ``InvalidArgumentError`` as "no faces found"). Inside a graph that failure also makes
+    TensorFlow's runtime log an aborted rendezvous on stderr for every image without a face, so the same
+    error is raised here, in Python, without running the graph.
+    """
     import tensorflow as tf
 
-    return tf.function(model, input_signature=[tf.TensorSpec(shape, tf.float32)])
+    graph = tf.function(model, input_signature=[tf.TensorSpec(shape, tf.float32)])
+
+    def call(batch: Any) -> Any:
+        if batch.shape[0] == 0:
+            raise tf.errors.InvalidArgumentError(None, None, "no candidate boxes: empty batch")
+        return graph(batch)
+
+    return call
 
 
 def graph_mtcnn() -> Any:

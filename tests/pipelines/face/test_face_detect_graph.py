@@ -50,3 +50,12 @@ def test_no_face_gives_nothing(detectors):
     _, graph = detectors
     assert graph.detect_faces(np.full((200, 300, 3), 240, np.uint8), min_face_size=20) == []
 
+
+
+def test_an_empty_batch_ends_the_search_before_the_graph_runs(detectors):
+    import tensorflow as tf
+
+    _, graph = detectors
+    for stage, side in ((graph.stages[1], 24), (graph.stages[2], 48)):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="empty batch"):  # mtcnn reads it as "no faces"
+            stage._model(tf.zeros((0, side, side, 3)))
