@@ -15,6 +15,13 @@ new mark must exist as one character of Latin-1 or Latin Extended-A, the letters
 (``A`` + acute is ``Á``; ``R`` + diaeresis is not such a letter). Marks below or through a letter (Ç, Ę,
 Ł, Ø) are left as read. Where a valid MRZ confirmed the name, the result must still transliterate to it
 (a diaeresis on ``O`` would turn the MRZ's ``O`` into ``OE``).
+
+A valid MRZ that disagrees with the name only through a mark proves the mark wrong: ``LÖPEZ`` read over
+an MRZ ``LOPEZ`` (``Ö`` is written ``OE``). There, the marks whose transliteration the MRZ contradicts
+take a shape written as the bare letter (``mrz_name``): the one Tesseract read on the crop where it read
+such a shape (``FERNÄNDEZ`` valued, ``FERNÁNDEZ`` read on the crop), else the classifier's most probable at
+any probability; the result is kept only when it then transliterates to the MRZ's name (``LÓPEZ``). The
+other marks keep the rule above.
 """
 
 from __future__ import annotations
@@ -26,8 +33,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pipelines.document.icao import transliterate
 from pipelines.document.ink import longest_run
 from pipelines.document.numpy_cnn import conv3x3_relu, max_pool2, read_classifier, save_classifier, softmax
+from pipelines.document.validation import mrz_form
 
 #: Mark classes, in the classifier's output order.
 MARKS = ("none", "acute", "grave", "circumflex", "caron", "diaeresis", "tilde", "ring", "dot", "breve",
@@ -247,24 +256,40 @@ class MarkReader:
             probs[rows] = self.model.predict_proba(np.stack([feats[i] for i in rows]))
         return text, probs
 
-    def _letter(self, v: str, read: str, p: np.ndarray) -> str:
-        """The value's letter ``v`` (Tesseract read ``read`` there), given its mark probabilities ``p``."""
+    def _letter(self, v: str, read: str, p: np.ndarray, disproved: bool = False) -> str:
+        """The value's letter ``v`` (Tesseract read ``read`` there), given its mark probabilities ``p``;
+        ``disproved``: a valid MRZ rules out ``v``'s transliteration (``Ö``, written ``OE``, over an ``O``), so
+        a mark a reading saw takes a shape written as the bare letter: the one Tesseract read on the crop if it
+        is such a shape, else the classifier's most probable, whatever its probability."""
         mark, read_mark = split_mark(v)[1], split_mark(read)[1]
         if mark is None or read_mark is None or np.isnan(p).any():
             return v
         seen = split_mark(read)[0]  # the case Tesseract saw decides i/I and the zone used
         options = [m for m in MARKS if m != "none" and compose(seen, m) is not None]
+        marked = mark != "none" or read_mark != "none"  # a reading saw a mark here: only its shape is in doubt
+        if disproved:
+            if not marked:
+                return v
+            options = [m for m in options if transliterate(compose(seen, m).upper()) == seen.upper()]
         if not options:
             return v
-        best = max(options, key=lambda m: p[MARKS.index(m)])
-        marked = mark != "none" or read_mark != "none"  # a reading saw a mark here: only its shape is in doubt
-        if best == mark or p[MARKS.index(best)] < (self.cfg.min_probability if marked else self.cfg.add_probability):
+        best = read_mark if disproved and read_mark in options else max(options, key=lambda m: p[MARKS.index(m)])
+        if best == mark or (not disproved and p[MARKS.index(best)] < (
+                self.cfg.min_probability if marked else self.cfg.add_probability)):
             return v
         new = compose(seen, best)
         new = new.upper() if v.isupper() else new
         return new if len(new) == 1 else v
 
-    def __call__(self, crop: np.ndarray, value: str, read_crop: np.ndarray | None = None) -> str | None:
+    def __call__(self, crop: np.ndarray, value: str, read_crop: np.ndarray | None = None,
+                 mrz_name: str | None = None) -> str | None:
+        """``value`` with its marks re-read in ``crop`` (``None``: unchanged, or its letters not found).
+
+        ``mrz_name``: the name in a valid MRZ (ICAO transliteration, ``<`` as space). When ``value``
+        transliterates otherwise, its marks written as more than their letter (``Ö``: ``OE``) are re-decided
+        among the shapes written as the bare letter, and the result is kept only if it then agrees with
+        ``mrz_name``.
+        """
         found = self.marks(crop, read_crop)
         if found is None:
             return None
@@ -272,6 +297,17 @@ class MarkReader:
         letters = [(i, c) for i, c in enumerate(text) if c.isalpha()]
         if "".join(split_mark(c)[0] for _, c in letters).upper() != letters_of(value):
             return None
+        out = self._decide(value, letters, probs)
+        if mrz_name is not None and mrz_form(value) != mrz_name and (out is None or mrz_form(out) != mrz_name):
+            fixed = self._decide(value, letters, probs, disproved=True)
+            if fixed is not None and mrz_form(fixed) == mrz_name:
+                return fixed
+        return out
+
+    def _decide(self, value: str, letters: list[tuple[int, str]], probs: np.ndarray,
+                disproved: bool = False) -> str | None:
+        """``value`` letter by letter (``letters``: Tesseract's letters with their rows in ``probs``);
+        ``disproved``: the MRZ rules out the marks written as more than their letter. ``None``: unchanged."""
         out, k, changed = [], 0, False
         for v in unicodedata.normalize("NFC", value):
             if not v.isalpha():
@@ -279,7 +315,7 @@ class MarkReader:
                 continue
             i, read = letters[k]
             k += 1
-            new = self._letter(v, read, probs[i])
+            new = self._letter(v, read, probs[i], disproved and transliterate(v.upper()) != split_mark(v)[0].upper())
             changed |= new != v
             out.append(new)
         return unicodedata.normalize("NFC", "".join(out)) if changed else None

@@ -55,8 +55,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 14: fields read on their text line scaled to 40 px; 15: an MRZ first row read a cell early shifted back;
 #: 16: an invalid MRZ's birth date whose own check digit verifies outranks a printed date;
 #: 17: a caption no Tesseract reading names is named by the caption classifier (captions.py);
-#: 18: a name swap the labels half-revealed is completed (labels.complete_swaps)
-PIPELINE_VERSION = "document-18"
+#: 18: a name swap the labels half-revealed is completed (labels.complete_swaps);
+#: 19: a mark a valid MRZ rules out is re-read against it (marks.MarkReader mrz_name)
+PIPELINE_VERSION = "document-19"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -273,10 +274,11 @@ def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: Fi
     return out
 
 
-def _marks(fields: dict, mrz_vals: dict, page: np.ndarray, reader: MarkReader) -> dict:
+def _marks(fields: dict, mrz_vals: dict, page: np.ndarray, reader: MarkReader, mrz_valid: bool) -> dict:
     """Printed names with their diacritics re-read letter by letter (``pipelines.document.marks``), and MRZ
     names on the printed line they outranked. A name that agreed with the MRZ must still agree once its
-    marks change (``Ö`` transliterates to ``OE``)."""
+    marks change (``Ö`` transliterates to ``OE``); with a valid MRZ (``mrz_valid``), one it contradicts only
+    through a mark is re-read against it (``MarkReader``: ``LÖPEZ`` over ``LOPEZ``)."""
     out = dict(fields)
     for f in NAME_FIELDS:
         r = fields.get(f)
@@ -287,7 +289,8 @@ def _marks(fields: dict, mrz_vals: dict, page: np.ndarray, reader: MarkReader) -
         # field boxes can cut through the marks on capitals: the marks are looked for in a taller crop
         tall = Box(tight.x0, tight.y0 - 0.3 * r.box.height, tight.x1, tight.y1).clip(w, h)
         crop, read_crop = (page[int(b.y0):int(np.ceil(b.y1)), int(b.x0):int(np.ceil(b.x1))] for b in (tall, tight))
-        value = reader(crop, r.value, read_crop) if crop.size and read_crop.size else None
+        mrz_name = mrz_vals.get(f) if mrz_valid else None
+        value = reader(crop, r.value, read_crop, mrz_name) if crop.size and read_crop.size else None
         if value is None:
             continue
         if f in mrz_vals and mrz_form(r.value) == mrz_vals[f] and mrz_form(value) != mrz_vals[f]:
@@ -493,7 +496,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t["printed_names"] = (time.perf_counter() - t0) * 1e3
     if page is not None and stages.marks is not None:
         t0 = time.perf_counter()
-        fields = _marks(fields, mrz_vals, page, stages.marks)
+        fields = _marks(fields, mrz_vals, page, stages.marks, mrz is not None and mrz.valid)
         t["marks"] = (time.perf_counter() - t0) * 1e3
     if layout is not None and Field.DATE_OF_BIRTH not in fields and cfg.ocr.birth_date_lines > 0:
         t0 = time.perf_counter()

@@ -111,11 +111,42 @@ def test_a_value_whose_letters_the_crop_does_not_show_is_left_alone(reader):
     assert reader(np.zeros((2, 2, 3), np.uint8), "A") is None
 
 
+class _ProbsReader(MarkReader):
+    """A mark reader whose Tesseract reading and per-letter mark probabilities are given."""
+
+    def __init__(self, text: str, probs: dict[int, dict[str, float]]) -> None:
+        super().__init__(MarkConfig(), model=None, boxer=None)
+        self.found = text, np.array([[probs.get(i, {"none": 1.0}).get(m, 0.0) for m in MARKS] for i in range(len(text))])
+
+    def marks(self, crop, read_crop=None):
+        return self.found
+
+
+def test_a_valid_mrz_that_rules_out_a_mark_lets_the_next_likeliest_shape_in():
+    crop = np.zeros((20, 60, 3), np.uint8)
+    unsure = _ProbsReader("LÖPEZ", {1: {"diaeresis": 0.6, "acute": 0.3, "grave": 0.1}})
+    assert unsure(crop, "LÖPEZ") is None  # the image alone: the diaeresis stays
+    assert unsure(crop, "LÖPEZ", mrz_name="LOEPEZ") is None  # the MRZ agrees with it
+    assert unsure(crop, "LÖPEZ", mrz_name="LOPEZ") == "LÓPEZ"  # Ö is written OE: the acute, at any probability
+    assert unsure(crop, "LÖPEZ", mrz_name="LAPEZ") is None  # no mark makes it the MRZ's: left as read
+    # a shape Tesseract read on the crop and the MRZ allows outranks the classifier's (its ring is AA)
+    read_acute = _ProbsReader("FERNÁNDEZ", {4: {"ring": 0.6, "tilde": 0.1, "acute": 0.05}})
+    assert read_acute(crop, "FERNÄNDEZ", mrz_name="FERNANDEZ") == "FERNÁNDEZ"
+    # a letter no reading saw a mark on gets none, whatever the MRZ
+    assert _ProbsReader("LOPEZ", {1: {"diaeresis": 0.6, "none": 0.4}})(crop, "LOPEZ", mrz_name="LOEPEZ") is None
+    # marks the MRZ cannot see keep the usual rule: the É stays although the classifier leans to È
+    both = _ProbsReader("LÖPÉZ", {1: {"diaeresis": 0.6, "acute": 0.3}, 3: {"grave": 0.6, "acute": 0.4}})
+    assert both(crop, "LÖPÉZ", mrz_name="LOPEZ") == "LÓPÉZ"
+
+
 class _FixedReader:
     def __init__(self, value: str) -> None:
         self.value = value
+        self.mrz_names: list = []
 
-    def __call__(self, crop: np.ndarray, value: str, read_crop: np.ndarray | None = None) -> str:
+    def __call__(self, crop: np.ndarray, value: str, read_crop: np.ndarray | None = None,
+                 mrz_name: str | None = None) -> str:
+        self.mrz_names.append(mrz_name)
         return self.value
 
 
@@ -126,23 +157,31 @@ def _fields(value: str) -> dict:
 def test_a_name_the_mrz_confirmed_keeps_agreeing_with_it():
     page = np.zeros((20, 60, 3), np.uint8)
     # KOHLER + diaeresis on O would transliterate to KOEHLER: the MRZ says KOHLER, so no change
-    assert _marks(_fields("KOHLER"), {Field.LAST_NAME: "KOHLER"}, page, _FixedReader("KÖHLER")) == _fields("KOHLER")
+    assert _marks(_fields("KOHLER"), {Field.LAST_NAME: "KOHLER"}, page, _FixedReader("KÖHLER"), True) == _fields("KOHLER")
     # an acute transliterates to the bare letter: the MRZ still agrees
-    out = _marks(_fields("LOPEZ"), {Field.LAST_NAME: "LOPEZ"}, page, _FixedReader("LÓPEZ"))
+    out = _marks(_fields("LOPEZ"), {Field.LAST_NAME: "LOPEZ"}, page, _FixedReader("LÓPEZ"), True)
     assert out[Field.LAST_NAME].value == "LÓPEZ"
     # no MRZ: the image decides
-    assert _marks(_fields("KOHLER"), {}, page, _FixedReader("KÖHLER"))[Field.LAST_NAME].value == "KÖHLER"
+    assert _marks(_fields("KOHLER"), {}, page, _FixedReader("KÖHLER"), False)[Field.LAST_NAME].value == "KÖHLER"
 
 
 def test_names_from_the_mrz_are_marked_only_on_the_printed_line_they_outranked():
     page = np.zeros((20, 60, 3), np.uint8)
     mrz = {Field.LAST_NAME: "LOPEZ"}
     no_line = {Field.LAST_NAME: FieldResult("LOPEZ", "mrz", 1.0, None)}
-    assert _marks(no_line, mrz, page, _FixedReader("LÓPEZ")) == no_line  # nowhere to read a mark
+    assert _marks(no_line, mrz, page, _FixedReader("LÓPEZ"), True) == no_line  # nowhere to read a mark
     # the printed line the MRZ's name outranked (``resolve_fields`` keeps its box): its marks are read,
     # and the name must still be the MRZ's
     own_line = {Field.LAST_NAME: replace(_fields("LOPEZ")[Field.LAST_NAME], source="mrz")}
-    out = _marks(own_line, mrz, page, _FixedReader("LÓPEZ"))[Field.LAST_NAME]
+    out = _marks(own_line, mrz, page, _FixedReader("LÓPEZ"), True)[Field.LAST_NAME]
     assert (out.value, out.source) == ("LÓPEZ", "mrz")
     own_line = {Field.LAST_NAME: replace(_fields("KOHLER")[Field.LAST_NAME], source="mrz")}
-    assert _marks(own_line, {Field.LAST_NAME: "KOHLER"}, page, _FixedReader("KÖHLER")) == own_line
+    assert _marks(own_line, {Field.LAST_NAME: "KOHLER"}, page, _FixedReader("KÖHLER"), True) == own_line
+
+
+def test_only_a_valid_mrz_name_is_handed_to_the_mark_reader():
+    page = np.zeros((20, 60, 3), np.uint8)
+    for valid, expected in ((True, "LOPEZ"), (False, None)):
+        fixed = _FixedReader("LÓPEZ")
+        _marks(_fields("LOPEZ"), {Field.LAST_NAME: "LOPEZ"}, page, fixed, valid)
+        assert fixed.mrz_names == [expected]
