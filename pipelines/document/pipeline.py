@@ -56,8 +56,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 16: an invalid MRZ's birth date whose own check digit verifies outranks a printed date;
 #: 17: a caption no Tesseract reading names is named by the caption classifier (captions.py);
 #: 18: a name swap the labels half-revealed is completed (labels.complete_swaps);
-#: 19: a mark a valid MRZ rules out is re-read against it (marks.MarkReader mrz_name)
-PIPELINE_VERSION = "document-19"
+#: 19: a mark a valid MRZ rules out is re-read against it (marks.MarkReader mrz_name);
+#: 20: a PDF417 found nowhere else is looked for in the photo turned a few degrees (barcode.turned_pdf417)
+PIPELINE_VERSION = "document-20"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
