@@ -105,10 +105,7 @@ class BarcodeReader:
         Raises:
             StageError: a decoder library is missing or failed on a valid image.
         """
-        try:
-            import zxingcpp
-        except ImportError as exc:
-            raise StageError("zxing-cpp is not installed") from exc
+        zxingcpp = _zxingcpp()
         found: list[Barcode] = []
         rectify = self.cfg.rectify_scale > 0
         try:
@@ -135,10 +132,7 @@ class BarcodeReader:
         mapped back to ``image``); ``[]`` when none does."""
         import cv2
 
-        try:
-            import zxingcpp
-        except ImportError as exc:
-            raise StageError("zxing-cpp is not installed") from exc
+        zxingcpp = _zxingcpp()
         h, w = image.shape[:2]
         for degrees in self.cfg.turn_degrees:
             # turned about the centre on a canvas large enough to keep every corner
@@ -148,14 +142,10 @@ class BarcodeReader:
             m[:, 2] += ((tw - w) / 2, (th - h) / 2)
             turned = cv2.warpAffine(image, m, (tw, th), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             try:
-                results = zxingcpp.read_barcodes(turned, formats=zxingcpp.BarcodeFormat.PDF417,
-                                                 try_rotate=self.cfg.try_rotate, try_downscale=self.cfg.try_downscale)
+                found = _pdf417s(zxingcpp, turned, np.vstack([cv2.invertAffineTransform(m), [0.0, 0.0, 1.0]]),
+                                 try_rotate=self.cfg.try_rotate, try_downscale=self.cfg.try_downscale)
             except (RuntimeError, ValueError) as exc:
                 raise StageError(f"zxing-cpp failed: {exc}") from exc
-            back = cv2.invertAffineTransform(m)
-            found = [Barcode(BarcodeFormat.PDF417, bytes(r.bytes), r.text,
-                             Quad.from_array(cv2.transform(_corners(r.position)[None], back)[0]))
-                     for r in results if r.valid]
             if found:
                 return found
         return []
@@ -174,13 +164,7 @@ class BarcodeReader:
         matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), flat_corners)
         flat = cv2.warpPerspective(image, matrix, (w + 2 * m, h + 2 * m), flags=cv2.INTER_CUBIC,
                                    borderMode=cv2.BORDER_REPLICATE)
-        back = np.linalg.inv(matrix)
-        out = []
-        for r in zxingcpp.read_barcodes(flat, formats=zxingcpp.BarcodeFormat.PDF417, try_downscale=False):
-            if r.valid:
-                pts = cv2.perspectiveTransform(_corners(r.position)[None].astype(np.float64), back)[0]
-                out.append(Barcode(BarcodeFormat.PDF417, bytes(r.bytes), r.text, Quad.from_array(pts)))
-        return out
+        return _pdf417s(zxingcpp, flat, np.linalg.inv(matrix), try_downscale=False)
 
     @staticmethod
     def _pyzbar(image: np.ndarray, known: set[bytes]) -> list[Barcode]:
@@ -198,6 +182,27 @@ class BarcodeReader:
                    "CODE39": BarcodeFormat.CODE39}.get(sym.type, BarcodeFormat.OTHER)
             out.append(Barcode(fmt, bytes(sym.data), sym.data.decode("latin-1"), quad))
         return out
+
+
+def _zxingcpp():
+    try:
+        import zxingcpp
+    except ImportError as exc:
+        raise StageError("zxing-cpp is not installed") from exc
+    return zxingcpp
+
+
+def _pdf417s(zxingcpp, image: np.ndarray, to_source: np.ndarray, **options) -> list[Barcode]:
+    """The valid PDF417 symbols zxing-cpp decodes in ``image`` (a view made of the source image), their corners
+    mapped back through the ``3x3`` homography ``to_source``; ``options`` go to ``read_barcodes``."""
+    import cv2
+
+    out = []
+    for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.PDF417, **options):
+        if r.valid:
+            pts = cv2.perspectiveTransform(_corners(r.position)[None].astype(np.float64), to_source)[0]
+            out.append(Barcode(BarcodeFormat.PDF417, bytes(r.bytes), r.text, Quad.from_array(pts)))
+    return out
 
 
 def _sharpened(image: np.ndarray) -> np.ndarray:

@@ -256,14 +256,17 @@ class MarkReader:
             probs[rows] = self.model.predict_proba(np.stack([feats[i] for i in rows]))
         return text, probs
 
-    def _letter(self, v: str, read: str, p: np.ndarray, disproved: bool = False) -> str:
+    def _letter(self, v: str, read: str, p: np.ndarray, against_mrz: bool = False) -> str:
         """The value's letter ``v`` (Tesseract read ``read`` there), given its mark probabilities ``p``;
-        ``disproved``: a valid MRZ rules out ``v``'s transliteration (``Ö``, written ``OE``, over an ``O``), so
-        a mark a reading saw takes a shape written as the bare letter: the one Tesseract read on the crop if it
-        is such a shape, else the classifier's most probable, whatever its probability."""
-        mark, read_mark = split_mark(v)[1], split_mark(read)[1]
+        ``against_mrz``: a valid MRZ contradicts the name, which rules out a mark written as more than its
+        letter (``Ö``, written ``OE``, over an ``O``): a mark a reading saw there takes a shape written as the
+        bare letter: the one Tesseract read on the crop if it is such a shape, else the classifier's most
+        probable, whatever its probability."""
+        base, mark = split_mark(v)
+        read_mark = split_mark(read)[1]
         if mark is None or read_mark is None or np.isnan(p).any():
             return v
+        disproved = against_mrz and transliterate(v.upper()) != base.upper()
         seen = split_mark(read)[0]  # the case Tesseract saw decides i/I and the zone used
         options = [m for m in MARKS if m != "none" and compose(seen, m) is not None]
         marked = mark != "none" or read_mark != "none"  # a reading saw a mark here: only its shape is in doubt
@@ -299,15 +302,15 @@ class MarkReader:
             return None
         out = self._decide(value, letters, probs)
         if mrz_name is not None and mrz_form(value) != mrz_name and (out is None or mrz_form(out) != mrz_name):
-            fixed = self._decide(value, letters, probs, disproved=True)
+            fixed = self._decide(value, letters, probs, against_mrz=True)
             if fixed is not None and mrz_form(fixed) == mrz_name:
                 return fixed
         return out
 
     def _decide(self, value: str, letters: list[tuple[int, str]], probs: np.ndarray,
-                disproved: bool = False) -> str | None:
+                against_mrz: bool = False) -> str | None:
         """``value`` letter by letter (``letters``: Tesseract's letters with their rows in ``probs``);
-        ``disproved``: the MRZ rules out the marks written as more than their letter. ``None``: unchanged."""
+        ``against_mrz``: see :meth:`_letter`. ``None``: unchanged."""
         out, k, changed = [], 0, False
         for v in unicodedata.normalize("NFC", value):
             if not v.isalpha():
@@ -315,7 +318,7 @@ class MarkReader:
                 continue
             i, read = letters[k]
             k += 1
-            new = self._letter(v, read, probs[i], disproved and transliterate(v.upper()) != split_mark(v)[0].upper())
+            new = self._letter(v, read, probs[i], against_mrz)
             changed |= new != v
             out.append(new)
         return unicodedata.normalize("NFC", "".join(out)) if changed else None

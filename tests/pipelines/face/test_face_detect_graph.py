@@ -51,7 +51,6 @@ def test_no_face_gives_nothing(detectors):
     assert graph.detect_faces(np.full((200, 300, 3), 240, np.uint8), min_face_size=20) == []
 
 
-
 def test_an_empty_batch_ends_the_search_before_the_graph_runs(detectors):
     import tensorflow as tf
 
