@@ -17,7 +17,8 @@ Run: ``.venv/bin/python -m bench.bench_document [--only mrz,pdf417,synth] [--lim
    generator's ``tampered_field`` negatives print one field unlike their MRZ or barcode; the pipeline
    then reports the check-digit-verified value and fails that field's cross-check. Accuracy is
    printed over all fields and over the fields printed as issued, and the tampered fields over
-   their own row: how many a failed ``mrz.``/``barcode.`` cross-check flags.
+   their own row: how many a failed ``mrz.``/``barcode.`` cross-check flags. False alarms: those
+   cross-checks failed on fields printed as issued (an honest document flagged), of all run.
 """
 
 from __future__ import annotations
@@ -193,7 +194,8 @@ def _synth_truth(r: dict) -> dict:
 def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("test",),
                 params: Path = REPO / "params.yaml", failures: Path | None = None) -> None:
     """Run the pipeline over the synthetic split(s) and print the table; with ``failures``, also write
-    one JSON line per field read wrong (document id, family/side, field, read, truth). The identities
+    one JSON line per field read wrong (document id, family/side, field, read, truth) and per false alarm
+    (``alarm``: the failed check, its reason, the value reported). The identities
     are generated, so writing them is no personal data; never point this at real documents."""
     import numpy as np
 
@@ -235,6 +237,7 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
     # the pipeline's job is to flag the disagreement. Those fields are also scored apart.
     genuine = {f: [0, 0] for f in Field}  # exact, total over fields printed as issued
     tampered = [0, 0, 0]  # flagged by a failed mrz./barcode. cross-check, total checkable, on documents without either
+    alarms = [0, 0]  # mrz./barcode. cross-checks of the four fields printed as issued: failed, run
     for r in test:
         rgb = decode_image(synth_dir / r["image"], cfg.input)
         t, c = time.perf_counter(), _cpu()
@@ -263,6 +266,15 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
                 tampered[1] += 1
                 tampered[0] += res is not None and any(
                     not c.passed and c.name in (f"mrz.{forged}", f"barcode.{forged}") for c in res.checks)
+        for c in res.checks if res is not None else ():
+            kind, _, field = c.name.partition(".")
+            if kind in ("mrz", "barcode") and field in {f.value for f in Field} and field != forged:
+                alarms[0] += not c.passed
+                alarms[1] += 1
+                if not c.passed:
+                    missed.append({"id": r["id"], "doc": f"{r['family']}/{r['side']}", "alarm": c.name,
+                                   "reason": c.reason, "read": res.fields[Field(field)].value
+                                   if Field(field) in res.fields else ""})
         for f, want in truth.items():
             got = res.fields[f].value if res is not None and f in res.fields else ""
             exact[f] += got == want
@@ -294,6 +306,7 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
         print(f"{'exact match ' + f.value + ' (as issued)':<40} {good / max(total, 1):10.3f}  ({good}/{total})")
     print(f"{'tampered fields flagged (cross-check)':<40} {tampered[0]:>5d}/{tampered[1]:<4d} "
           f"(+{tampered[2]} on documents with no MRZ or barcode to check against)")
+    print(f"{'false alarms (cross-checks failed, as issued)':<40} {alarms[0]:>5d}/{alarms[1]:<4d}")
     for f in (Field.FIRST_NAME, Field.LAST_NAME):
         print(f"{'match in MRZ form ' + f.value:<40} {folded[f] / n:10.3f}")
     print(f"{'character error rate (4 fields)':<40} {edits / max(chars, 1):10.3f}")
@@ -317,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=REPO / "params.yaml",
                         help="params file of the pipeline (to compare settings on one split)")
     parser.add_argument("--failures", type=Path, default=None,
-                        help="write each synthetic field read wrong to this JSONL file (generated identities only)")
+                        help="write each synthetic field read wrong, and each false alarm, to this JSONL file "
+                             "(generated identities only)")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     print(f"cores: {os.cpu_count()}  OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT')}")

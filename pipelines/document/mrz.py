@@ -206,6 +206,7 @@ def apply_classes(line: str, classes: str) -> str:
 
 
 _FILLER_LOOKALIKES = "KCELSGRXA"
+_CHEVRON_READS = "KCE"  # what Tesseract makes of a chevron most often
 
 
 #: Free-text spans (names, optional data) that end in filler runs: ``(row, start, end)`` per layout.
@@ -216,11 +217,22 @@ _TAILS = {
 }
 
 
+def _reads_as_name(word: str) -> bool:
+    """A word of look-alike letters that is a name, not chevrons misread: ``KARL``, ``GRACE``, ``AASA``
+    (Å), not ``KKKKEK`` or ``LLL``: two letters or more, not one letter repeated, a vowel, and fewer
+    than half of its letters the ``K``/``C``/``E`` a chevron is usually read as."""
+    return (len(set(word)) >= 2 and any(c in "AE" for c in word)
+            and 2 * sum(c in _CHEVRON_READS for c in word) < len(word))
+
+
 def clean_fillers(line: str, layout: MrzLayout, row: int) -> str:
     """Turn filler look-alikes back into ``<``.
 
     Two rules: a lone ``K``/``C``/``E``/``L`` between two fillers, and, in each free-text span, the
     trailing run that starts with ``<``, holds only fillers and look-alikes, and is at least half fillers.
+    A word in that run that reads as a name (:func:`_reads_as_name`: ``KARL``, ``CLARA``) ends the
+    names before the run instead: the last given name is spelt with look-alikes more often than one
+    might think (``GRACE``, ``LEA``, ``ALEX``).
     """
     classes = CLASSES[layout][row]
     chars = list(line)
@@ -234,6 +246,8 @@ def clean_fillers(line: str, layout: MrzLayout, row: int) -> str:
             i -= 1
         while i < len(span) and span[i] != "<":
             i += 1
+        names = [m.end() for m in re.finditer(r"[A-Z]+", "".join(span[i:])) if _reads_as_name(m.group())]
+        i += names[-1] if names else 0
         tail = span[i:]
         if tail and tail.count("<") * 2 >= len(tail):
             chars[start + i:end] = ["<"] * len(tail)

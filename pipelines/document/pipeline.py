@@ -43,8 +43,8 @@ from pipelines.document.resolve import FieldResult, resolve_fields
 from pipelines.document.tesseract import Tesseract
 from pipelines.document.title import TitleConfig, TitleReader
 from pipelines.document.validation import (
-    FieldValidator, ValidationConfig, barcode_values, cross_check, date_order_ambiguous, mrz_checks, mrz_values,
-    mrz_form, normalize_id, normalize_name, parse_date,
+    FieldValidator, ValidationConfig, barcode_values, cross_check, date_order_ambiguous, mrz_checks, mrz_evidence,
+    mrz_expiry, mrz_form, mrz_values, normalize_id, normalize_name, parse_date, read_off_expiry, settle_cross_checks,
 )
 from veid.errors import InputError, StageError
 from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
@@ -58,7 +58,11 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 18: a name swap the labels half-revealed is completed (labels.complete_swaps);
 #: 19: a mark a valid MRZ rules out is re-read against it (marks.MarkReader mrz_name);
 #: 20: a PDF417 found nowhere else is looked for in the photo turned a few degrees (barcode.turned_pdf417)
-PIPELINE_VERSION = "document-20"
+#: 21: a cross-check is decided on the printed value finally reported (validation.settle_cross_checks);
+#:     only against what the MRZ proves (validation.mrz_evidence: no names of an MRZ that fails a check digit);
+#:     a birth date read off the expiry date's line is dropped (validation.read_off_expiry);
+#:     MRZ given names spelt with filler look-alikes (KARL, GRACE) are no longer erased (mrz.clean_fillers)
+PIPELINE_VERSION = "document-21"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -476,10 +480,13 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
             del ocr_values[f]
     mrz_vals = mrz_values(mrz, today) if mrz is not None else {}
     aamva = next((a for b in barcodes if (a := b.aamva()) is not None), None)
+    expiries = [mrz_expiry(mrz, today) if mrz is not None else None, aamva.expiry_date if aamva is not None else None]
+    if Field.DATE_OF_BIRTH in ocr_values and any(read_off_expiry(ocr_values[Field.DATE_OF_BIRTH], e) for e in expiries):
+        del ocr_values[Field.DATE_OF_BIRTH]  # the expiry date's line: no reading of the birth date (validation.py)
     bar_vals = barcode_values(aamva) if aamva is not None else {}
     if mrz is not None:
         checks += mrz_checks(mrz, today)
-        checks += cross_check(ocr_values, mrz_vals, "mrz", cfg.validation, mrz_names=True)
+        checks += cross_check(ocr_values, mrz_evidence(mrz, mrz_vals), "mrz", cfg.validation, mrz_names=True)
     if aamva is not None:
         checks += cross_check(ocr_values, bar_vals, "barcode", cfg.validation, mrz_names=False)
         if aamva.expiry_date is not None:
@@ -510,6 +517,9 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         fields = _id_number(fields, layout, page, stages.reader, family, verified_id, cfg)
         t["id_number"] = (time.perf_counter() - t0) * 1e3
     t0 = time.perf_counter()
+    printed = {f: r.value for f, r in fields.items() if r.source == "ocr"}
+    others = {"mrz": mrz_evidence(mrz, mrz_vals) if mrz is not None else {}, "barcode": bar_vals}
+    checks = settle_cross_checks(checks, printed, others, cfg.validation)
     checks += stages.validator({f: r.value for f, r in fields.items()}, family)
     if not fields:
         checks.append(CheckResult("document.fields_read", False, 0.0, "no key field could be read"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipelines.document.aamva import AamvaData
 from pipelines.document.icao import expand_date, transliterate
@@ -205,6 +205,54 @@ def mrz_values(reading: MrzReading, today: dt.date | None = None) -> dict:
     return {k: v for k, v in out.items() if v}
 
 
+def mrz_evidence(reading: MrzReading, values: dict) -> dict:
+    """The MRZ values (from :func:`mrz_values`) the printed fields may be held to: all of a valid MRZ's; of
+    one that fails a check digit, only an ID number and a birth date that are each proven by their own.
+
+    Names carry no check digit, so an MRZ that does not verify as a whole says nothing sure about them: the
+    reader may have taken ordinary text for an MRZ, or misread it (``NJONUSAIWCG`` for a surname). Holding a
+    printed field to such a value flags honest documents; it proves nothing about forged ones. A field's own
+    digit proves it when it is printed as a digit and verifies, and the value is well formed: a birth date
+    that is a calendar date, a number with no filler inside (``SAN105<<J`` verifies by chance, one time in ten).
+    """
+    if reading.valid:
+        return dict(values)
+    out = {}
+    if Field.ID_NUMBER in values and _verifies(reading, "document_number") and " " not in reading.fields.document_number:
+        out[Field.ID_NUMBER] = values[Field.ID_NUMBER]
+    if Field.DATE_OF_BIRTH in values and _verifies(reading, "birth_date"):
+        out[Field.DATE_OF_BIRTH] = values[Field.DATE_OF_BIRTH]
+    return out
+
+
+def _verifies(reading: MrzReading, check: str) -> bool:
+    try:
+        digit = reading.fields.check(check)
+    except KeyError:  # a layout without that check digit
+        return False
+    return digit.valid and digit.printed.isdigit()
+
+
+def read_off_expiry(birth_iso: str, expiry: dt.date | None) -> bool:
+    """Whether a printed birth date reading is the document's expiry date (another source's): the field
+    models painted the expiry date's line as the birth date (``08 DEC/DEC 34`` read as 1934-12-08 where the
+    MRZ's expiry is 2034-12-08). Such a reading says nothing about the printed birth date; holding it to
+    the MRZ's birth date flags an honest document. Day, month and the year's last two digits are
+    compared, as a birth date's century is guessed."""
+    if expiry is None:
+        return False
+    try:
+        born = dt.date.fromisoformat(birth_iso)
+    except ValueError:
+        return False
+    return (born.day, born.month, born.year % 100) == (expiry.day, expiry.month, expiry.year % 100)
+
+
+def mrz_expiry(reading: MrzReading, today: dt.date | None = None) -> dt.date | None:
+    """The MRZ's expiry date when its own check digit verifies, else ``None``."""
+    return expand_date(reading.fields.expiry_date, expiry=True, today=today) if _verifies(reading, "expiry_date") else None
+
+
 def barcode_values(data: AamvaData) -> dict:
     """Field -> normalized value from an AAMVA payload."""
     out = {Field.ID_NUMBER: normalize_id(data.customer_id), Field.LAST_NAME: normalize_name(data.family_name),
@@ -278,3 +326,32 @@ def mrz_checks(reading: MrzReading, today: dt.date | None = None) -> list[CheckR
         checks.append(CheckResult("document.not_expired", ok, 1.0 if ok else 0.0,
                                   "expiry date not passed" if ok else "document expired"))
     return checks
+
+
+def settle_cross_checks(checks: list[CheckResult], printed: dict, others: dict[str, dict], cfg: ValidationConfig
+                        ) -> list[CheckResult]:
+    """Cross-checks failed on the first printed reading, decided again on the printed values finally reported.
+
+    :func:`cross_check` runs on the field models' first reading; later stages may find the field's printed
+    line elsewhere (the line that reads as the MRZ name, a birth date or ID number the search found). A
+    printed value finally reported that agrees with the other source shows the document agreeing with
+    itself: its check passes, saying so. A value the other source overruled keeps its failed check.
+
+    Args:
+        checks: all checks so far (others pass through unchanged, in order).
+        printed: ``{Field: value}`` of the fields whose reported value was read off the printed text.
+        others: ``{"mrz": {Field: value}, "barcode": {Field: value}}``, as given to :func:`cross_check`.
+        cfg: the name-similarity threshold.
+    """
+    out = []
+    for c in checks:
+        source, _, name = c.name.partition(".")
+        f = next((f for f in Field if f.value == name), None)
+        theirs = others.get(source, {}).get(f) if f is not None else None
+        if c.passed or theirs is None or f not in printed:
+            out.append(c)
+            continue
+        again = cross_check({f: printed[f]}, {f: theirs}, source, cfg, mrz_names=source == "mrz")[0]
+        out.append(replace(again, reason=f"{again.reason} (a later reading of the printed field)")
+                   if again.passed else c)
+    return out

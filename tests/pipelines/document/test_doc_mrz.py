@@ -90,6 +90,14 @@ def test_clean_fillers_turns_k_runs_into_fillers():
     assert clean_fillers(line, MrzLayout.TD3, 0) == TD3[0]
 
 
+@pytest.mark.parametrize("given", ["KARL", "GRACE", "CLARA", "LEA", "AASA", "ALEX<KARL"])
+def test_a_last_given_name_spelt_with_filler_look_alikes_is_kept(given):
+    line = f"P<UTOERIKSSON<<{given}<<<<<<KKKKKEK<<<<<<<<<<<<<<<<<<<<<"[:44]
+    assert clean_fillers(line, MrzLayout.TD3, 0) == f"P<UTOERIKSSON<<{given}".ljust(44, "<")
+    td1 = f"ERIKSSON<<{given}<<<LLL<<<<<<<<<<<<<<"[:30]
+    assert clean_fillers(td1, MrzLayout.TD1, 2) == f"ERIKSSON<<{given}".ljust(30, "<")
+
+
 def test_combine_takes_each_field_from_a_read_whose_digit_verifies():
     a = "L898902C36UTO7408172F1204159ZE184226B<<<<<10"  # birth date misread
     b = "L898902C86UTO7408122F1204159ZE184226B<<<<<10"  # document number misread

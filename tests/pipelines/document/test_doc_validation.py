@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 
+from pipelines.document.icao import check_digit
 from pipelines.document.mrz import parse_lines
 from pipelines.document.validation import (
     FieldValidator, ValidationConfig, cross_check, mrz_checks, mrz_form, mrz_values, normalize_name, parse_date,
+    mrz_evidence, mrz_expiry, read_off_expiry, settle_cross_checks,
 )
 from veid.types import DocumentFamily, Field
 
@@ -71,6 +73,48 @@ def test_tampered_field_fails_its_mrz_cross_check():
     bad = {c.name: c for c in cross_check(tampered, mrz, "mrz", ValidationConfig(), mrz_names=True)}
     assert not bad["mrz.date_of_birth"].passed and not bad["mrz.last_name"].passed
     assert bad["mrz.id_number"].passed and "differ" in bad["mrz.last_name"].reason
+
+
+def test_a_cross_check_passes_once_the_printed_value_reported_agrees_and_not_otherwise():
+    mrz = mrz_values(parse_lines(TD3), TODAY)
+    first = {Field.FIRST_NAME: "AN MARIA", Field.DATE_OF_BIRTH: "1974-08-17", Field.LAST_NAME: "JOHANSSON"}
+    checks = cross_check(first, mrz, "mrz", ValidationConfig(), mrz_names=True)
+    assert [c.passed for c in checks] == [False, False, False]
+    # a later stage read the given names' own line; the birth date was reported from the MRZ (not printed);
+    # the surname read finally still disagrees
+    printed = {Field.FIRST_NAME: "ANNA MARIA", Field.LAST_NAME: "JOHANSSEN"}
+    settled = {c.name: c for c in settle_cross_checks(checks, printed, {"mrz": mrz}, ValidationConfig())}
+    assert settled["mrz.first_name"].passed and "later reading" in settled["mrz.first_name"].reason
+    assert not settled["mrz.date_of_birth"].passed and not settled["mrz.last_name"].passed
+    assert len(settled) == 3
+
+
+def test_printed_fields_are_held_only_to_what_the_mrz_proves():
+    valid = parse_lines(TD3)
+    assert mrz_evidence(valid, mrz_values(valid, TODAY)) == mrz_values(valid, TODAY)
+    # the composite digit fails (a misread optional field): the names prove nothing, the number and the
+    # birth date still verify by their own digits
+    broken = parse_lines((TD3[0], TD3[1][:28] + "ZE184226C" + TD3[1][37:]))
+    assert not broken.valid
+    proven = mrz_evidence(broken, mrz_values(broken, TODAY))
+    assert set(proven) == {Field.ID_NUMBER, Field.DATE_OF_BIRTH}
+    # ... and a birth date whose digit fails is no evidence either
+    bad_date = parse_lines((TD3[0], TD3[1][:13] + "7408132" + TD3[1][20:]))
+    assert set(mrz_evidence(bad_date, mrz_values(bad_date, TODAY))) == {Field.ID_NUMBER}
+    # a number with a filler inside whose digit verifies (by chance, on a misread zone) is no evidence
+    holed = parse_lines((TD3[0], "L8989<2C3" + check_digit("L8989<2C3") + TD3[1][10:28] + "ZE184226C" + TD3[1][37:]))
+    assert holed.fields.check("document_number").valid and not holed.valid
+    assert set(mrz_evidence(holed, mrz_values(holed, TODAY))) == {Field.DATE_OF_BIRTH}
+
+
+def test_a_birth_date_read_off_the_expiry_dates_line_is_recognised():
+    expiry = mrz_expiry(parse_lines(TD3), TODAY)  # the specimen expires 2012-04-15
+    assert expiry == dt.date(2012, 4, 15)
+    assert read_off_expiry("1912-04-15", expiry)  # "15 APR 12" taken for a birth date
+    assert not read_off_expiry("1974-08-12", expiry) and not read_off_expiry("1912-04-16", expiry)
+    assert not read_off_expiry("1912-04-15", None) and not read_off_expiry("not a date", expiry)
+    broken = parse_lines((TD3[0], TD3[1][:21] + "1204158" + TD3[1][28:]))  # expiry digit fails
+    assert mrz_expiry(broken, TODAY) is None
 
 
 def test_mrz_checks_report_failing_digits_and_expiry():
