@@ -20,6 +20,7 @@ from training.batches import seeded_batches
 from training.finetune import FinetuneConfig
 from training.mlflow_utils import DocTrainConfig, file_sha256, git_commit, log_figure, loss_curve_figure, mlflow_run, setup_tensorflow
 from training.prepare import PreparedSplit, View, load_split
+from training.targets import word_gap_mask
 from veid.config import load_section, to_mapping
 from veid.logs import get_logger, setup_logging
 from veid.types import Quad
@@ -41,6 +42,9 @@ class CraftTrainConfig:
         scale_jitter: ``(low, high)`` random zoom of the crop around the prepared scale.
         learning_rate: Adam learning rate (cosine-decayed to 5 % over training).
         pos_weight: extra loss weight on pixels whose target exceeds 0.1 (text is sparse).
+        gap_weight: extra loss weight on the pixels between adjacent words of a line
+            (:func:`training.targets.word_gap_mask`): often one map pixel wide, they decide
+            whether two words come out as one box.
         val_docs: validation documents scored (full canvas) at the end of each epoch.
         augment: photometric augmentation ranges.
         finetune: the second phase, on flat renders and capture views (``geometric`` turns
@@ -55,16 +59,19 @@ class CraftTrainConfig:
     scale_jitter: tuple[float, float] = (0.85, 1.15)
     learning_rate: float = 0.003
     pos_weight: float = 2.0
+    gap_weight: float = 0.0
     val_docs: int = 16
     augment: PhotometricConfig = PhotometricConfig()
     finetune: FinetuneConfig = FinetuneConfig()
 
 
 def sample_crop(split: PreparedSplit, i: int, crop: int, scale: float, rng: np.random.Generator,
-                view: View = "image"):
+                view: View = "image", gaps: np.ndarray | None = None):
     """A random ``crop``-px square from document ``i``'s ``view`` (zoomed by ``scale``) and its maps.
 
-    Returns ``(image uint8 (crop, crop, 3), maps float32 (crop/2, crop/2, 2))``.
+    Returns ``(image uint8 (crop, crop, 3), maps float32 (crop/2, crop/2, C))``: region and
+    affinity, and with ``gaps`` (the document's word-gap mask on the map grid) a third
+    channel, 1 on word gaps, for the loss's weights.
     """
     import cv2
 
@@ -78,12 +85,13 @@ def sample_crop(split: PreparedSplit, i: int, crop: int, scale: float, rng: np.r
     img = np.zeros((src, src, 3), np.uint8)
     part = split.view(view)[i, y0 : y0 + src, x0 : x0 + src]
     img[: part.shape[0], : part.shape[1]] = part
-    maps = np.zeros((src // 2, src // 2, 2), np.uint8)
-    mpart = split.maps[i, y0 // 2 : (y0 + src) // 2, x0 // 2 : (x0 + src) // 2]
+    full = split.maps[i] if gaps is None else np.dstack([split.maps[i], gaps.astype(np.uint8) * 255])
+    maps = np.zeros((src // 2, src // 2, full.shape[-1]), np.uint8)
+    mpart = full[y0 // 2 : (y0 + src) // 2, x0 // 2 : (x0 + src) // 2]
     maps[: mpart.shape[0], : mpart.shape[1]] = mpart
     if src != crop:
         img = cv2.resize(img, (crop, crop), interpolation=cv2.INTER_AREA if src > crop else cv2.INTER_LINEAR)
-        maps = cv2.resize(maps, (crop // 2, crop // 2), interpolation=cv2.INTER_LINEAR)
+        maps = cv2.resize(maps, (crop // 2, crop // 2), interpolation=cv2.INTER_LINEAR).reshape(crop // 2, crop // 2, -1)
     return img, maps.astype(np.float32) / 255.0
 
 
@@ -93,8 +101,17 @@ def make_crop_dataset(split: PreparedSplit, cfg: CraftTrainConfig, seed: int, ca
 
     Each crop comes from the document's capture view with probability ``capture_share``
     (else its flat render) and is moved by a random similarity transform (``geometric``),
-    image and maps alike. With neither, the stream is that of the first phase.
+    image and maps alike. With neither, the stream is that of the first phase. With
+    ``cfg.gap_weight`` the maps carry the word-gap mask as a third channel.
     """
+    gap_cache: dict[int, np.ndarray] = {}
+
+    def gaps(i: int) -> np.ndarray | None:
+        if cfg.gap_weight <= 0:
+            return None
+        if i not in gap_cache:
+            gap_cache[i] = word_gap_mask(split.word_quads(i), split.maps.shape[1:3], 0.5)
+        return gap_cache[i]
 
     def batch(epoch: int, idx: int):
         rng = np.random.default_rng([seed, epoch, idx])
@@ -102,7 +119,7 @@ def make_crop_dataset(split: PreparedSplit, cfg: CraftTrainConfig, seed: int, ca
         for _ in range(cfg.batch_size):
             i = int(rng.integers(len(split)))
             view: View = "capture" if capture_share > 0 and rng.random() < capture_share else "image"
-            img, maps = sample_crop(split, i, cfg.crop, rng.uniform(*cfg.scale_jitter), rng, view)
+            img, maps = sample_crop(split, i, cfg.crop, rng.uniform(*cfg.scale_jitter), rng, view, gaps(i))
             if geometric.prob > 0 and rng.random() < geometric.prob:
                 mat = similarity_matrix(rng, geometric, (maps.shape[1], maps.shape[0]))
                 maps, img = warp(maps, mat), warp(img, rescale_matrix(mat, 2.0))
@@ -113,13 +130,20 @@ def make_crop_dataset(split: PreparedSplit, cfg: CraftTrainConfig, seed: int, ca
     return seeded_batches(cfg.steps_per_epoch, batch, workers=1)
 
 
-def weighted_mse(pos_weight: float):
-    """MSE over both maps, weighting pixels with target > 0.1 by ``1 + pos_weight``."""
+def weighted_mse(pos_weight: float, gap_weight: float = 0.0):
+    """MSE over both maps, weighting pixels with target > 0.1 by ``1 + pos_weight``.
+
+    With ``gap_weight``, ``y_true`` has a third channel (the word-gap mask) whose pixels
+    weigh ``gap_weight`` more in both maps.
+    """
     from keras import ops
 
     def loss(y_true, y_pred):
-        w = 1.0 + pos_weight * ops.cast(y_true > 0.1, "float32")
-        return ops.mean(w * ops.square(y_true - y_pred))
+        target = y_true[..., :2]
+        w = 1.0 + pos_weight * ops.cast(target > 0.1, "float32")
+        if gap_weight:
+            w = w + gap_weight * y_true[..., 2:3]
+        return ops.mean(w * ops.square(target - y_pred))
 
     return loss
 
@@ -171,7 +195,7 @@ def train_craft(prepared: Path, out: Path, cfg: CraftTrainConfig, common: DocTra
         """One phase: fresh Adam, validated on the ``shown`` views after each epoch; the weights
         with the best mean validation hmean over those views are kept (and saved as they come)."""
         schedule = keras.optimizers.schedules.CosineDecay(learning_rate, epochs * cfg.steps_per_epoch, alpha=0.05)
-        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=weighted_mse(cfg.pos_weight))
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=weighted_mse(cfg.pos_weight, cfg.gap_weight))
         best = {"hmean": -1.0, "weights": None}
 
         class EpochEnd(keras.callbacks.Callback):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.targets import TargetConfig, affinity_quad, char_cells, field_mask, gaussian_template, region_affinity_maps
+from training.targets import (
+    TargetConfig,
+    affinity_quad,
+    char_cells,
+    field_mask,
+    gaussian_template,
+    region_affinity_maps,
+    word_gap_mask,
+)
 
 
 def _box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -92,3 +100,17 @@ def test_label_words_are_the_line_right_above_each_fields_value():
     fields = [None, None, None, None, None, "last_name", None, None, None, "first_name", "first_name", "date_of_birth"]
     out = label_words(quads, fields)
     assert out == {"last_name": [2, 3, 4], "first_name": [8]}
+
+
+def test_word_gap_mask_covers_the_gap_to_the_next_word_on_the_line_only():
+    # Two words 2 px apart on one line (the gap is one map pixel at half scale), a word on
+    # the next line below, and a word far to the right (gap of 3 heights: not a word gap).
+    quads = [_box(10, 10, 30, 20), _box(32, 10, 50, 20), _box(10, 30, 40, 40), _box(110, 10, 130, 20)]
+    gaps = word_gap_mask(quads, (32, 80), 0.5)
+    assert gaps[5:10, 15].all() and gaps.sum() == 5
+    assert not gaps[:, 16:].any() and not gaps[10:].any()
+
+
+def test_word_gap_mask_is_at_least_one_column_for_touching_words():
+    gaps = word_gap_mask([_box(10, 10, 30, 20), _box(30, 10, 50, 20)], (32, 80), 0.5)
+    assert gaps[:, 15].sum() == 5 and gaps.sum() == 5

@@ -47,6 +47,20 @@ def test_tiny_craft_training_reduces_the_loss():
     assert last < 0.5 * first, (first, last)
 
 
+def test_gap_weighted_loss_weighs_the_gap_channel_and_ignores_it_as_a_target():
+    import keras
+
+    target = np.zeros((1, 4, 4, 3), np.float32)
+    target[0, 1, 2, 2] = 1.0  # one gap pixel
+    pred = np.zeros((1, 4, 4, 2), np.float32)
+    pred[0, 1, 2, 1] = 0.5  # affinity predicted across the gap
+    plain = float(keras.ops.convert_to_numpy(weighted_mse(0.0)(target[..., :2], pred)))
+    weighted = float(keras.ops.convert_to_numpy(weighted_mse(0.0, gap_weight=9.0)(target, pred)))
+    assert weighted == np.float32(10 * plain) and plain > 0
+    pred[0, 1, 2, 1] = 0.0
+    assert float(keras.ops.convert_to_numpy(weighted_mse(0.0, gap_weight=9.0)(target, pred))) == 0.0
+
+
 def test_tiny_unet_training_reduces_the_loss():
     import keras
 
