@@ -51,18 +51,26 @@ def find_grid(binary: np.ndarray, widths: tuple[int, ...]) -> CellGrid | None:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary)
     if n < 3:
         return None
-    heights = stats[1:, cv2.CC_STAT_HEIGHT]
-    tall = heights[heights > 0.35 * binary.shape[0]]
-    if tall.size < 3:
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    tall = [i for i in range(1, n) if heights[i] > 0.35 * binary.shape[0]]
+    if len(tall) < 3:
         return None
-    hm = float(np.median(tall))
-    chars = [i for i in range(1, n) if 0.5 * hm <= stats[i, cv2.CC_STAT_HEIGHT] <= 1.4 * hm]
+    def shape(i: int) -> bool:
+        return _is_chevron(labels[stats[i, 1]:stats[i, 1] + stats[i, 3], stats[i, 0]:stats[i, 0] + stats[i, 2]] == i)
+
+    shaped = {i for i in tall if shape(i)}
+    # the glyphs' height; a chevron is about two thirds of a letter's, and on a line of mostly fillers the
+    # median of every glyph is a chevron's, which would leave the letters out (``SOERENSEN<<OMAR<<<...``
+    # read as ``<<OMAR``: the grid started at the first chevron): there the letters' height is taken
+    letters = [heights[i] for i in tall if i not in shaped]
+    mostly_fillers = 2 * len(shaped) > len(tall) and len(letters) >= 3
+    hm = float(np.median(letters if mostly_fillers else heights[tall]))
+    chars = [i for i in range(1, n) if 0.5 * hm <= heights[i] <= 1.4 * hm or (mostly_fillers and i in shaped)]
     if len(chars) < 3:
         return None
     x0 = float(min(stats[i, cv2.CC_STAT_LEFT] for i in chars))
     x1 = float(max(stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] for i in chars))
-    chevrons = [i for i in chars if _is_chevron(labels[stats[i, 1]:stats[i, 1] + stats[i, 3],
-                                                        stats[i, 0]:stats[i, 0] + stats[i, 2]] == i)]
+    chevrons = [i for i in chars if i in shaped or (i not in tall and shape(i))]
     centres = sorted(float(stats[i, 0] + stats[i, 2] / 2) for i in chevrons)
     steps = np.diff(centres)
     step = None

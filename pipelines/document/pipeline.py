@@ -62,7 +62,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #:     only against what the MRZ proves (validation.mrz_evidence: no names of an MRZ that fails a check digit);
 #:     a birth date read off the expiry date's line is dropped (validation.read_off_expiry);
 #:     MRZ given names spelt with filler look-alikes (KARL, GRACE) are no longer erased (mrz.clean_fillers)
-PIPELINE_VERSION = "document-21"
+#: 22: the chevron grid takes its letter height from the letters (chevrons.find_grid: a TD1 names row of
+#:     mostly fillers had lost its surname), and a block-read O the cell read has once is dropped (OOMAR)
+PIPELINE_VERSION = "document-22"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {

@@ -82,3 +82,32 @@ def test_characters_keep_their_order_and_fill_the_cells_between_the_chevrons():
     # more characters than free cells: the one farthest from a cell is dropped, the others stay put
     grid = CellGrid(0.0, 10.0, (False, True, False))
     assert _place(grid, [("P", 5.0), ("X", 11.0), ("Q", 25.0)]) == "P<Q"
+
+
+def test_grid_starts_at_the_first_letter_on_a_line_of_mostly_fillers():
+    from pipelines.document.chevrons import find_grid
+
+    # a TD1 names row: 9 letters, then 21 fillers; the chevrons (32 px) are shorter than the letters (46 px),
+    # so the median glyph is a chevron's height and a letter is more than 1.4x of it
+    pitch = 30
+    img = np.full((70, pitch * 30 + 60), 235, np.uint8)
+    for i in range(30):
+        x = 30 + pitch * i
+        if i < 9:
+            cv2.rectangle(img, (x + 8, 12), (x + 18, 58), 20, -1)
+        else:
+            cv2.line(img, (x + 22, 19), (x + 4, 35), 20, 4)
+            cv2.line(img, (x + 4, 35), (x + 22, 51), 20, 4)
+    ink = np.where(img < 128, 255, 0).astype(np.uint8)
+    grid = find_grid(ink, (30,))
+    assert grid is not None and abs(grid.x0 - 30) < pitch / 3
+    assert not any(grid.chevrons[:9]) and all(grid.chevrons[9:])
+
+
+def test_a_letter_the_block_read_doubled_is_recognised():
+    from pipelines.document.mrz_reader import _doubled
+
+    assert _doubled("SOERENSEN<<OOMAR<<<<", "SOERENSEN<<OMAR<<<<<")
+    assert not _doubled("COOPER<<ANNA<<", "COOPER<<ANNA<<")  # a real double letter both reads agree on
+    assert not _doubled("SOERENSEN<<OMAR<<", "SOERENSEN<<OMAK<<")  # a different letter, not a doubled one
+    assert not _doubled("KELLY<<<", "KELY<<<<")  # the cell read lost a letter: the block read is the better
