@@ -218,9 +218,9 @@ def word_gap_mask(quads: Sequence[np.ndarray], shape: tuple[int, int], scale: fl
     for i, (_, y0, x1, y1) in enumerate(boxes):
         height = y1 - y0
         top, bottom = np.maximum(boxes[:, 1], y0), np.minimum(boxes[:, 3], y1)
-        tallest = np.minimum(boxes[:, 3] - boxes[:, 1], height)
+        smaller = np.minimum(boxes[:, 3] - boxes[:, 1], height)  # the smaller word's height
         gap = boxes[:, 0] - x1
-        beside = (bottom - top >= 0.5 * tallest) & (gap >= -0.1 * tallest) & (gap <= max_gap * tallest)
+        beside = (bottom - top >= 0.5 * smaller) & (gap >= -0.1 * smaller) & (gap <= max_gap * smaller)
         beside[i] = False
         if not beside.any():
             continue

@@ -55,6 +55,7 @@ def find_grid(binary: np.ndarray, widths: tuple[int, ...]) -> CellGrid | None:
     tall = [i for i in range(1, n) if heights[i] > 0.35 * binary.shape[0]]
     if len(tall) < 3:
         return None
+
     def shape(i: int) -> bool:
         return _is_chevron(labels[stats[i, 1]:stats[i, 1] + stats[i, 3], stats[i, 0]:stats[i, 0] + stats[i, 2]] == i)
 

@@ -486,9 +486,10 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     if Field.DATE_OF_BIRTH in ocr_values and any(read_off_expiry(ocr_values[Field.DATE_OF_BIRTH], e) for e in expiries):
         del ocr_values[Field.DATE_OF_BIRTH]  # the expiry date's line: no reading of the birth date (validation.py)
     bar_vals = barcode_values(aamva) if aamva is not None else {}
+    mrz_proven = mrz_evidence(mrz, mrz_vals) if mrz is not None else {}
     if mrz is not None:
         checks += mrz_checks(mrz, today)
-        checks += cross_check(ocr_values, mrz_evidence(mrz, mrz_vals), "mrz", cfg.validation, mrz_names=True)
+        checks += cross_check(ocr_values, mrz_proven, "mrz", cfg.validation, mrz_names=True)
     if aamva is not None:
         checks += cross_check(ocr_values, bar_vals, "barcode", cfg.validation, mrz_names=False)
         if aamva.expiry_date is not None:
@@ -520,8 +521,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t["id_number"] = (time.perf_counter() - t0) * 1e3
     t0 = time.perf_counter()
     printed = {f: r.value for f, r in fields.items() if r.source == "ocr"}
-    others = {"mrz": mrz_evidence(mrz, mrz_vals) if mrz is not None else {}, "barcode": bar_vals}
-    checks = settle_cross_checks(checks, printed, others, cfg.validation)
+    checks = settle_cross_checks(checks, printed, {"mrz": mrz_proven, "barcode": bar_vals}, cfg.validation)
     checks += stages.validator({f: r.value for f, r in fields.items()}, family)
     if not fields:
         checks.append(CheckResult("document.fields_read", False, 0.0, "no key field could be read"))

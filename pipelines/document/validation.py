@@ -218,19 +218,11 @@ def mrz_evidence(reading: MrzReading, values: dict) -> dict:
     if reading.valid:
         return dict(values)
     out = {}
-    if Field.ID_NUMBER in values and _verifies(reading, "document_number") and " " not in reading.fields.document_number:
+    if Field.ID_NUMBER in values and reading.verifies("document_number") and " " not in reading.fields.document_number:
         out[Field.ID_NUMBER] = values[Field.ID_NUMBER]
-    if Field.DATE_OF_BIRTH in values and _verifies(reading, "birth_date"):
+    if Field.DATE_OF_BIRTH in values and reading.verifies("birth_date"):
         out[Field.DATE_OF_BIRTH] = values[Field.DATE_OF_BIRTH]
     return out
-
-
-def _verifies(reading: MrzReading, check: str) -> bool:
-    try:
-        digit = reading.fields.check(check)
-    except KeyError:  # a layout without that check digit
-        return False
-    return digit.valid and digit.printed.isdigit()
 
 
 def read_off_expiry(birth_iso: str, expiry: dt.date | None) -> bool:
@@ -250,7 +242,7 @@ def read_off_expiry(birth_iso: str, expiry: dt.date | None) -> bool:
 
 def mrz_expiry(reading: MrzReading, today: dt.date | None = None) -> dt.date | None:
     """The MRZ's expiry date when its own check digit verifies, else ``None``."""
-    return expand_date(reading.fields.expiry_date, expiry=True, today=today) if _verifies(reading, "expiry_date") else None
+    return expand_date(reading.fields.expiry_date, expiry=True, today=today) if reading.verifies("expiry_date") else None
 
 
 def barcode_values(data: AamvaData) -> dict:
