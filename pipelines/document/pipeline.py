@@ -64,7 +64,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #:     MRZ given names spelt with filler look-alikes (KARL, GRACE) are no longer erased (mrz.clean_fillers)
 #: 22: the chevron grid takes its letter height from the letters (chevrons.find_grid: a TD1 names row of
 #:     mostly fillers had lost its surname), and a block-read O the cell read has once is dropped (OOMAR)
-PIPELINE_VERSION = "document-22"
+#: 23: a mark no reading saw is added where the classifier is sure some mark is there, in its likeliest
+#:     shape (marks.MarkReader._sure_mark: an acute over I split with a double acute was left off)
+PIPELINE_VERSION = "document-23"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {

@@ -187,3 +187,14 @@ def test_only_a_valid_mrz_name_is_handed_to_the_mark_reader():
         fixed = _FixedReader("LÓPEZ")
         _marks(_fields("LOPEZ"), {Field.LAST_NAME: "LOPEZ"}, page, fixed, valid)
         assert fixed.mrz_names == [expected]
+
+
+def test_a_mark_no_reading_saw_is_added_when_some_mark_is_sure_and_its_shape_the_likeliest():
+    crop = np.zeros((20, 60, 3), np.uint8)
+    # the acute over an I, its probability split with a double acute no I carries: added
+    split = _ProbsReader("JOAQUIN", {5: {"acute": 0.55, "double_acute": 0.35, "diaeresis": 0.08, "none": 0.02}})
+    assert split(crop, "JOAQUIN") == "JOAQUÍN"
+    # not sure that any mark is there: left as read
+    assert _ProbsReader("JOAQUIN", {5: {"acute": 0.7, "double_acute": 0.2, "none": 0.1}})(crop, "JOAQUIN") is None
+    # the likeliest mark is one the letter cannot carry: no other shape is put in its place
+    assert _ProbsReader("JOAQUIN", {5: {"double_acute": 0.6, "acute": 0.39, "none": 0.01}})(crop, "JOAQUIN") is None
