@@ -394,4 +394,10 @@ class FieldReader:
 
     def __call__(self, image: np.ndarray, layout: FieldLayout) -> dict:
         """Per field, the most confident non-empty reading (ties: the earlier preparation)."""
-        return {f: max(texts, key=lambda t: t.confidence) for f, texts in self.all_readings(image, layout).items()}
+        return most_confident(self.all_readings(image, layout))
+
+
+def most_confident(readings: dict) -> dict:
+    """``{Field: FieldText}``: of each field's readings (:meth:`FieldReader.all_readings`), the most confident
+    (ties: the earlier preparation)."""
+    return {f: max(texts, key=lambda t: t.confidence) for f, texts in readings.items()}

@@ -23,7 +23,8 @@ from pipelines.document.barcode import (
 from pipelines.document.birth_date import find_birth_date
 from pipelines.document.diacritics import restore
 from pipelines.document.marks import MarkConfig, MarkModel, MarkReader, resolve_model_path
-from pipelines.document.fields import FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig
+from pipelines.document.fields import (FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig,
+                                       most_confident)
 from pipelines.document.id_number import find_id_number, printed_as_date
 from pipelines.document.image_io import ImageLimits, decode_image
 from pipelines.document.captions import CaptionConfig, CaptionModel, CaptionReader
@@ -66,7 +67,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #:     mostly fillers had lost its surname), and a block-read O the cell read has once is dropped (OOMAR)
 #: 23: a mark no reading saw is added where the classifier is sure some mark is there, in its likeliest
 #:     shape (marks.MarkReader._sure_mark: an acute over I split with a double acute was left off)
-PIPELINE_VERSION = "document-23"
+#: 24: a field's reading under another preparation that the MRZ's proven or the barcode's value corroborates
+#:     replaces a most confident one that disagrees (_corroborated: SMTH for SMITH)
+PIPELINE_VERSION = "document-24"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -236,6 +239,32 @@ def _locate(locator: FieldLocator, labels: NameLabels | None,
     except StageError as exc:
         layout, error = None, str(exc)
     return layout, error, (time.perf_counter() - t0) * 1e3
+
+
+def _corroborated(ocr: dict, readings: dict, others: dict[str, dict], family: DocumentFamily | None,
+                  cfg: ValidationConfig) -> dict:
+    """The raw readings, each field's most confident one replaced by another preparation's reading of the same
+    crop where only that one agrees with what the MRZ proves or the barcode holds (``others``: ``{"mrz":
+    {Field: value}, "barcode": ...}``). The printed field then says what the other source says and one
+    preparation misread it (``SMTH`` for SMITH, a digit of a number): the cross-check is decided on the
+    printed field, not on one misreading of it. A tampered field reads otherwise under every preparation."""
+    out = dict(ocr)
+    for f, texts in readings.items():
+        theirs = {src: vals[f] for src, vals in others.items() if f in vals}
+        if f not in ocr or not theirs:
+            continue
+
+        def agrees(text: FieldText) -> bool:
+            mine = _normalize_ocr({f: text}, family)
+            return bool(mine) and all(cross_check(mine, {f: v}, src, cfg, mrz_names=src == "mrz")[0].passed
+                                      for src, v in theirs.items())
+
+        if agrees(ocr[f]):
+            continue
+        alt = next((t for t in sorted(texts, key=lambda t: -t.confidence) if t is not ocr[f] and agrees(t)), None)
+        if alt is not None:
+            out[f] = alt
+    return out
 
 
 def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
@@ -452,6 +481,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     family = _family(mrz, barcodes, warped.is_card if warped is not None else None)
 
     ocr: dict = {}
+    readings: dict = {}  # Field -> every preparation's reading of its crop
     layout: FieldLayout | None = None
     page = None
     model_checks: list[CheckResult] = []
@@ -466,10 +496,16 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
                 family = stages.title(page, layout)
                 t["title"] = (time.perf_counter() - t0) * 1e3
             t0 = time.perf_counter()
-            ocr = stages.reader(page, layout)
+            readings = stages.reader.all_readings(page, layout)
+            ocr = most_confident(readings)
             t["ocr"] = (time.perf_counter() - t0) * 1e3
 
     t0 = time.perf_counter()
+    mrz_vals = mrz_values(mrz, today) if mrz is not None else {}
+    aamva = next((a for b in barcodes if (a := b.aamva()) is not None), None)
+    bar_vals = barcode_values(aamva) if aamva is not None else {}
+    mrz_proven = mrz_evidence(mrz, mrz_vals) if mrz is not None else {}
+    ocr = _corroborated(ocr, readings, {"mrz": mrz_proven, "barcode": bar_vals}, family, cfg.validation)
     ocr_values = _normalize_ocr(ocr, family)
     checks: list[CheckResult] = list(model_checks)
     if family is None and Field.DATE_OF_BIRTH in ocr_values and date_order_ambiguous(ocr[Field.DATE_OF_BIRTH].text):
@@ -482,13 +518,9 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     for f in list(ocr_values):
         if not all(c.passed for c in stages.validator({f: ocr_values[f]}, family)):
             del ocr_values[f]
-    mrz_vals = mrz_values(mrz, today) if mrz is not None else {}
-    aamva = next((a for b in barcodes if (a := b.aamva()) is not None), None)
     expiries = [mrz_expiry(mrz, today) if mrz is not None else None, aamva.expiry_date if aamva is not None else None]
     if Field.DATE_OF_BIRTH in ocr_values and any(read_off_expiry(ocr_values[Field.DATE_OF_BIRTH], e) for e in expiries):
         del ocr_values[Field.DATE_OF_BIRTH]  # the expiry date's line: no reading of the birth date (validation.py)
-    bar_vals = barcode_values(aamva) if aamva is not None else {}
-    mrz_proven = mrz_evidence(mrz, mrz_vals) if mrz is not None else {}
     if mrz is not None:
         checks += mrz_checks(mrz, today)
         checks += cross_check(ocr_values, mrz_proven, "mrz", cfg.validation, mrz_names=True)

@@ -110,3 +110,31 @@ def test_printed_date_of_birth_order(family, printed, expected):
     ocr = {Field.DATE_OF_BIRTH: FieldText(Field.DATE_OF_BIRTH, printed, 0.9, Box(0, 0, 10, 10))}
     out = _normalize_ocr(ocr, DocumentFamily(family) if family else None)
     assert out.get(Field.DATE_OF_BIRTH) == expected
+
+
+def _readings(f: Field, *texts: tuple[str, float]) -> list:
+    from pipelines.document.fields import FieldText
+    from veid.types import Box
+
+    return [FieldText(f, text, conf, Box(0, 0, 10, 10)) for text, conf in texts]
+
+
+def test_a_reading_of_another_preparation_that_the_mrz_corroborates_replaces_a_misreading():
+    from pipelines.document.fields import most_confident
+    from pipelines.document.pipeline import _corroborated
+    from pipelines.document.validation import ValidationConfig
+
+    L, ID = Field.LAST_NAME, Field.ID_NUMBER
+    readings = {L: _readings(L, ("SMTH", 0.9), ("SMITH", 0.7)), ID: _readings(ID, ("X1234567", 0.9), ("X1234561", 0.8))}
+    ocr = most_confident(readings)
+    cfg = ValidationConfig()
+    got = _corroborated(ocr, readings, {"mrz": {L: "SMITH", ID: "X1234561"}, "barcode": {}}, None, cfg)
+    assert (got[L].text, got[ID].text) == ("SMITH", "X1234561")
+    # no reading agrees (a tampered field): the most confident stays, and its check will fail
+    got = _corroborated(ocr, readings, {"mrz": {L: "JONES", ID: "X7654321"}, "barcode": {}}, None, cfg)
+    assert (got[L].text, got[ID].text) == ("SMTH", "X1234567")
+    # a reading must agree with every source that has the field
+    got = _corroborated(ocr, readings, {"mrz": {ID: "X1234561"}, "barcode": {ID: "X1234567"}}, None, cfg)
+    assert got[ID].text == "X1234567"
+    # nothing to corroborate with: unchanged
+    assert _corroborated(ocr, readings, {"mrz": {}, "barcode": {}}, None, cfg) == ocr
