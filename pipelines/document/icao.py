@@ -221,7 +221,11 @@ def _strip(value: str) -> str:
 
 
 def _names(field: str) -> tuple[str, str]:
+    """``(surname, given names)`` of an MRZ names field. Name parts are separated by one filler and the
+    surname from the given names by two, so the names end at the first run of three or more fillers:
+    a letter after it is a speck on the padding (``SOERENSEN<<OMAR<<<<<<<<<<<<<<B``)."""
     primary, _, secondary = field.partition("<<")
+    secondary = re.split("<{3,}", secondary, maxsplit=1)[0]
     return _strip(primary), " ".join(secondary.replace("<", " ").split())
 
 

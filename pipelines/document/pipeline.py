@@ -69,7 +69,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #:     shape (marks.MarkReader._sure_mark: an acute over I split with a double acute was left off)
 #: 24: a field's reading under another preparation that the MRZ's proven or the barcode's value corroborates
 #:     replaces a most confident one that disagrees (_corroborated: SMTH for SMITH)
-PIPELINE_VERSION = "document-24"
+#: 25: an MRZ's given names end at the first run of three fillers (icao._names: a speck on the padding
+#:     read as a letter had become a given name, OMAR B)
+PIPELINE_VERSION = "document-25"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {

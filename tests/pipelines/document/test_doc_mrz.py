@@ -24,6 +24,13 @@ def test_icao_specimens_parse_with_every_digit_valid():
     assert td1.layout is MrzLayout.TD1 and td1.valid and td1.fields.document_number == "D23145890"
 
 
+def test_the_names_end_at_a_run_of_three_fillers():
+    speck = parse_lines((TD1[0], TD1[1], "ERIKSSON<<ANNA<MARIA<<<<<<<<<B"))  # a speck read on the padding
+    assert (speck.fields.surname, speck.fields.given_names) == ("ERIKSSON", "ANNA MARIA") and speck.valid
+    no_given = parse_lines((TD1[0], TD1[1], "ERIKSSON<<<<<<<<<<<<<<<<<<<<<K"))
+    assert (no_given.fields.surname, no_given.fields.given_names) == ("ERIKSSON", "")
+
+
 @pytest.mark.parametrize("lines", [TD3, TD2, TD1])
 def test_a_wrong_check_digit_is_flagged(lines):
     row = 1 if len(lines) != 3 else 0
