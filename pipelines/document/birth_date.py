@@ -71,3 +71,23 @@ def find_birth_date(layout: FieldLayout, reader: FieldReader, exclude: set[int],
     if len(found) != 1:
         return None
     return next(iter(found.items()))
+
+
+def find_printed_date(layout: FieldLayout, reader: FieldReader, exclude: set[int], family: DocumentFamily | None,
+                      date: dt.date, *, max_lines: int = 12, extend: tuple[float, float] = (0.35, 0.2)
+                      ) -> FieldText | None:
+    """The reading of the printed line that reads as ``date`` (the birth date a valid MRZ proves), else
+    ``None``: where the field models painted another date as the birth date, the document's own birth-date
+    line is still found and agrees with the MRZ. A tampered birth date is printed nowhere as the MRZ's.
+
+    Args: as :func:`find_birth_date`; each line is read under every preparation (one misreads ``01`` as
+        ``0``), and the first reading that is ``date`` is returned.
+    """
+    if layout.image is None or max_lines <= 0:
+        return None
+    dob = Field.DATE_OF_BIRTH
+    for line in text_lines(layout, exclude, (dob,), values_only=True)[:max_lines]:
+        for text in reader.read_line(layout, dob, line, extend):
+            if _date(text.text, family) == date:
+                return text
+    return None

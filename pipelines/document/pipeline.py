@@ -20,7 +20,7 @@ from pipelines.document.barcode import (
     find_barcodes,
     symbol_angle,
 )
-from pipelines.document.birth_date import find_birth_date
+from pipelines.document.birth_date import find_birth_date, find_printed_date
 from pipelines.document.diacritics import restore
 from pipelines.document.marks import MarkConfig, MarkModel, MarkReader, resolve_model_path
 from pipelines.document.fields import (FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig,
@@ -71,7 +71,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #:     replaces a most confident one that disagrees (_corroborated: SMTH for SMITH)
 #: 25: an MRZ's given names end at the first run of three fillers (icao._names: a speck on the padding
 #:     read as a letter had become a given name, OMAR B)
-PIPELINE_VERSION = "document-25"
+#: 26: where the MRZ's birth date outranked a printed one that disagreed, the printed line reading as the
+#:     MRZ's is looked for (birth_date.find_printed_date: the UNET had painted the issue date)
+PIPELINE_VERSION = "document-26"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -351,6 +353,17 @@ def _birth_date(fields: dict, layout: FieldLayout, reader: FieldReader, family: 
     return {**fields, Field.DATE_OF_BIRTH: FieldResult(born.isoformat(), "ocr", text.confidence, text.box)}
 
 
+def _printed_birth_date(fields: dict, dob: FieldResult, layout: FieldLayout, reader: FieldReader,
+                        family: DocumentFamily | None, cfg: DocumentConfig) -> dict:
+    """The fields with the MRZ's birth date, which outranked a printed reading that disagreed, taken from the
+    printed line that reads as it where there is one (``birth_date.find_printed_date``)."""
+    found = find_printed_date(layout, reader, _held_words(layout, fields), family, dt.date.fromisoformat(dob.value),
+                              max_lines=cfg.ocr.birth_date_lines, extend=(cfg.text.extend_x, cfg.text.extend_y))
+    if found is None:
+        return fields
+    return {**fields, Field.DATE_OF_BIRTH: FieldResult(dob.value, "ocr", found.confidence, found.box)}
+
+
 def _held_words(layout: FieldLayout, fields: dict) -> set[int]:
     """Words of the field lines whose reading was kept: a line the UNET took for a field whose reading
     failed (a DLN painted as the birth date) is free for the searches."""
@@ -549,6 +562,12 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t0 = time.perf_counter()
         fields = _birth_date(fields, layout, stages.reader, family, today or dt.date.today(), cfg)
         t["birth_date"] = (time.perf_counter() - t0) * 1e3
+    dob = fields.get(Field.DATE_OF_BIRTH)
+    if layout is not None and dob is not None and dob.source == "mrz" and cfg.ocr.birth_date_lines > 0 and any(
+            c.name == "mrz.date_of_birth" and not c.passed for c in checks):
+        t0 = time.perf_counter()
+        fields = _printed_birth_date(fields, dob, layout, stages.reader, family, cfg)
+        t["birth_date"] = t.get("birth_date", 0.0) + (time.perf_counter() - t0) * 1e3
     verified_id = Field.ID_NUMBER in mrz_vals or Field.ID_NUMBER in bar_vals
     if layout is not None and page is not None and cfg.ocr.id_number_lines > 0 and not (
             verified_id and Field.ID_NUMBER in fields):

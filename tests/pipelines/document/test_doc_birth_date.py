@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipelines.document.birth_date import find_birth_date
+from pipelines.document.birth_date import find_birth_date, find_printed_date
 from pipelines.document.fields import FieldReader, FieldText, OcrConfig
 from tests.pipelines.document.test_doc_labels import FONT, _card, _layout
 from veid.types import DocumentFamily
@@ -57,3 +57,19 @@ def test_the_date_most_readings_agree_on_wins_when_the_first_reading_misread_it(
     assert born == dt.date(1981, 5, 3)
     reader = _ScriptedReader({iss: ["02/01/2020"] * 3, dob: ["05/03/1983", "05/03/1981", "05/08/1981"]})
     assert find_birth_date(layout, reader, set(), DL, TODAY) is None  # no date most readings agree on
+
+
+def test_the_line_printing_the_mrz_birth_date_is_found_under_any_preparation():
+    image, boxes, values = _card([("4a ISS", "02/01/2020"), ("3 DOB", "05/03/1981")])
+    layout = _layout(image, boxes, {})
+    iss, dob = values
+    reader = _ScriptedReader({iss: ["02/01/2020"] * 3, dob: ["05/0/1981", "05/03/1981", "05/03/1981"]})
+    found = find_printed_date(layout, reader, set(), DL, dt.date(1981, 5, 3))
+    assert found is not None and found.text == "05/03/1981"  # the first preparation misread it
+    # a date printed nowhere (a tampered birth date, the MRZ's is not on the page), or the line held
+    assert find_printed_date(layout, reader, set(), DL, dt.date(1981, 5, 4)) is None
+    assert find_printed_date(layout, reader, {dob}, DL, dt.date(1981, 5, 3)) is None
+    # on a real rendering
+    image, boxes, _ = _card([("4a ISS", "02/01/2020"), ("3 DOB", "12/24/1981")])
+    found = find_printed_date(_layout(image, boxes, {}), FieldReader(OcrConfig()), set(), DL, dt.date(1981, 12, 24))
+    assert found is not None and "1981" in found.text
