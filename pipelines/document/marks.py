@@ -292,8 +292,8 @@ class MarkReader:
     def _sure_mark(self, p: np.ndarray, best: str) -> bool:
         """Whether a mark no reading saw is added: the classifier is sure that *some* mark is there
         (``1 - P(none)`` at ``add_probability``) and ``best`` is the mark it finds most probable. Its
-        probability alone is often split between look-alikes the letter cannot carry (``Í`` read
-        acute 0.55, double acute 0.35, none 0.02: Tesseract took the acute over the I for the dot of an i)."""
+        probability alone is often split between look-alikes the letter cannot carry (an ``Í`` that
+        Tesseract read as a plain I, or as the i of ``Joaquin``: acute 0.55, double acute 0.35, none 0.02)."""
         marks = [m for m in MARKS if m != "none"]
         top = max(marks, key=lambda m: p[MARKS.index(m)])
         return best == top and 1.0 - float(p[MARKS.index("none")]) >= self.cfg.add_probability

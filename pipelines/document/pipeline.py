@@ -247,9 +247,9 @@ def _locate(locator: FieldLocator, labels: NameLabels | None,
 
 def _corroborated(ocr: dict, readings: dict, others: dict[str, dict], family: DocumentFamily | None,
                   cfg: ValidationConfig) -> dict:
-    """The raw readings, each field's most confident one replaced by another preparation's reading of the same
-    crop where only that one agrees with what the MRZ proves or the barcode holds (``others``: ``{"mrz":
-    {Field: value}, "barcode": ...}``). The printed field then says what the other source says and one
+    """The raw readings, where a field's most confident one disagrees with what the MRZ proves or the barcode
+    holds (``others``: ``{"mrz": {Field: value}, "barcode": ...}``), replaced by the most confident reading of
+    the same crop under another preparation that agrees with every such source. The printed field then says what the other source says and one
     preparation misread it (``SMTH`` for SMITH, a digit of a number): the cross-check is decided on the
     printed field, not on one misreading of it. A tampered field reads otherwise under every preparation."""
     out = dict(ocr)
