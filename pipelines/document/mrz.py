@@ -82,16 +82,20 @@ class MrzReading:
     @property
     def n_valid_checks(self) -> int:
         """Check digits that verify over real data (an empty optional field's filler digit is not counted)."""
-        return sum(c.valid and c.printed.isdigit() for c in self.fields.checks)
+        return sum(_verifies(c) for c in self.fields.checks)
 
     def verifies(self, check: str) -> bool:
         """Whether check digit ``check`` (``document_number``, ``birth_date``...) is printed as a digit and
         verifies, as :attr:`n_valid_checks` counts them; ``False`` for a layout without it."""
         try:
-            digit = self.fields.check(check)
+            return _verifies(self.fields.check(check))
         except KeyError:
             return False
-        return digit.valid and digit.printed.isdigit()
+
+
+def _verifies(digit: MrzCheck) -> bool:
+    """A check digit printed as a digit that verifies (a filler over an empty field proves nothing)."""
+    return digit.valid and digit.printed.isdigit()
 
 
 def _is_date(yymmdd: str) -> bool:

@@ -249,9 +249,10 @@ def _corroborated(ocr: dict, readings: dict, others: dict[str, dict], family: Do
                   cfg: ValidationConfig) -> dict:
     """The raw readings, where a field's most confident one disagrees with what the MRZ proves or the barcode
     holds (``others``: ``{"mrz": {Field: value}, "barcode": ...}``), replaced by the most confident reading of
-    the same crop under another preparation that agrees with every such source. The printed field then says what the other source says and one
-    preparation misread it (``SMTH`` for SMITH, a digit of a number): the cross-check is decided on the
-    printed field, not on one misreading of it. A tampered field reads otherwise under every preparation."""
+    the same crop under another preparation that agrees with every such source. The printed field then says
+    what the other source says and one preparation misread it (``SMTH`` for SMITH, a digit of a number): the
+    cross-check is decided on the printed field, not on one misreading of it. A tampered field reads
+    otherwise under every preparation."""
     out = dict(ocr)
     for f, texts in readings.items():
         theirs = {src: vals[f] for src, vals in others.items() if f in vals}
@@ -520,7 +521,8 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     aamva = next((a for b in barcodes if (a := b.aamva()) is not None), None)
     bar_vals = barcode_values(aamva) if aamva is not None else {}
     mrz_proven = mrz_evidence(mrz, mrz_vals) if mrz is not None else {}
-    ocr = _corroborated(ocr, readings, {"mrz": mrz_proven, "barcode": bar_vals}, family, cfg.validation)
+    others = {"mrz": mrz_proven, "barcode": bar_vals}  # what the printed fields are held to
+    ocr = _corroborated(ocr, readings, others, family, cfg.validation)
     ocr_values = _normalize_ocr(ocr, family)
     checks: list[CheckResult] = list(model_checks)
     if family is None and Field.DATE_OF_BIRTH in ocr_values and date_order_ambiguous(ocr[Field.DATE_OF_BIRTH].text):
@@ -576,7 +578,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
         t["id_number"] = (time.perf_counter() - t0) * 1e3
     t0 = time.perf_counter()
     printed = {f: r.value for f, r in fields.items() if r.source == "ocr"}
-    checks = settle_cross_checks(checks, printed, {"mrz": mrz_proven, "barcode": bar_vals}, cfg.validation)
+    checks = settle_cross_checks(checks, printed, others, cfg.validation)
     checks += stages.validator({f: r.value for f, r in fields.items()}, family)
     if not fields:
         checks.append(CheckResult("document.fields_read", False, 0.0, "no key field could be read"))
