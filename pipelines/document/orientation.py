@@ -35,6 +35,9 @@ class OrientationConfig:
             side at every candidate angle (0: no fallback). MTCNN misses some printed portraits (a SPECIMEN
             stamp across the mouth, glare) that HOG finds.
         hog_min_score: the HOG SVM margin a fallback face needs.
+        red_fallback: before HOG, the fallback runs MTCNN again on the photo's red channel alone: a red
+            SPECIMEN stamp across a printed portrait's mouth (which makes MTCNN's last stage reject the face)
+            turns as light as the skin there, and skin stays light in it.
     """
 
     angles: tuple[int, ...] = (0, 90, 180, 270)
@@ -47,6 +50,7 @@ class OrientationConfig:
     hog_crop: int = 160
     hog_fallback_side: int = 640
     hog_min_score: float = 0.0
+    red_fallback: bool = True
 
 
 @dataclass(frozen=True)
@@ -229,12 +233,17 @@ class FaceOrientation:
         return float(max(scores, default=-np.inf))
 
     def fallback(self, image: np.ndarray) -> Orientation:
-        """dlib HOG at every candidate angle, for a photo where MTCNN found no face (``face_found`` false when
-        HOG finds none either, or ``hog_fallback_side`` is 0); the face with the highest margin wins.
+        """For a photo where MTCNN found no face: MTCNN on its red channel (``red_fallback``), then dlib HOG at
+        every candidate angle, where the face with the highest margin wins (``face_found`` false when neither
+        finds one, or both are off).
 
         Separate from :meth:`__call__` so that a caller can first rule out a document with no portrait (a
-        licence back, whose barcode reads), where HOG could only find false faces.
+        licence back, whose barcode reads), where a fallback could only find false faces.
         """
+        if self.cfg.red_fallback:
+            red = self(np.repeat(image[..., :1], 3, axis=2))
+            if red.face_found:
+                return red
         if self.cfg.hog_fallback_side <= 0:
             return Orientation(0, 0.0, False, ())
         h, w = image.shape[:2]

@@ -29,6 +29,22 @@ class PerspectiveConfig:
         max_corner_deviation: most degrees any corner of an outline may lie from a right angle: a
             document seen at a usable slant keeps its corners near 90 (the generator's captures: at most
             13); a wedge of text lines, glare and background edges does not.
+        line_count: straight lines kept in each direction (longest first) to build outlines from as well: where
+            regions of similar colour merge (a pale card on a pale blob of background) or a band inside the
+            card (header, MRZ) stops a region, no region outlines the card, while its border is still straight.
+            0: region outlines only.
+        line_min_length: shortest line segment taken, fraction of the work image's long side.
+        line_below_support: an outline of lines that scores higher replaces the best region outline whenever
+            the region outline's sides lie on edges for less than this fraction of their length (a pale blob of
+            background merged with the card); a better supported one only as ``line_replace_iou`` and
+            ``line_grow_min_ink`` say (a smaller outline of lines is then a band inside the card, a header or
+            MRZ band whose straight edge outscores the card's fainter border).
+        line_replace_iou: ... and only where the two overlap less than this (IoU): one that differs by a pixel
+            or two is not a better outline, and the stages after the warp were tuned on the region outlines.
+        line_grow_min_ink: a larger outline of lines replaces the region outline only where this share of
+            the band between them lies near edges (the card's print); a blank band is a sheet the card lies
+            on (a print of it on paper: 0-0.11 on the seed-2 sample's print attacks, against 0.33-0.72 where
+            the region outline had stopped at a header or MRZ band or at the portrait).
     """
 
     work_side: int = 640
@@ -41,6 +57,11 @@ class PerspectiveConfig:
     margin: float = 0.0
     max_corner_deviation: float = 30.0
     min_face_ratio: float = 6.0
+    line_count: int = 6
+    line_min_length: float = 0.1
+    line_below_support: float = 0.7
+    line_replace_iou: float = 0.9
+    line_grow_min_ink: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -103,6 +124,93 @@ def _candidates(small: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+Line = tuple[float, float, float]
+
+
+def _lines(small: np.ndarray, count: int, min_length: float) -> tuple[list[Line], list[Line]]:
+    """The longest straight lines of an RGB image, ``count`` near-horizontal and ``count`` near-vertical ones,
+    each as ``(theta, rho, length)``: direction angle in ``[0, pi)``, signed distance from the origin, and the
+    length the line's segments cover (collinear segments, within 3 degrees and 4 pixels, are one line;
+    overlapping ones count once, so the many short strokes along a row of text do not outweigh a border).
+    Segments are found by OpenCV's LSD line segment detector in each CIELAB channel (a border may differ
+    from the background in colour alone)."""
+    long_side = max(small.shape[:2])
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
+    lsd = cv2.createLineSegmentDetector()
+    found = [lsd.detect(lab[..., ch])[0] for ch in range(3)]
+    segs = np.concatenate([f[:, 0] for f in found if f is not None] or [np.zeros((0, 4), np.float32)]).astype(float)
+    segs = segs[np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1]) >= min_length * long_side]
+    groups: list[tuple[float, float, list[tuple[float, float]]]] = []
+    for x1, y1, x2, y2 in segs:
+        theta = float(np.arctan2(y2 - y1, x2 - x1) % np.pi)
+        for t, r, spans in groups:
+            d = abs(t - theta)
+            if min(d, np.pi - d) < np.radians(3) and abs(-x1 * np.sin(t) + y1 * np.cos(t) - r) < 4:
+                break
+        else:
+            t, r, spans = theta, -x1 * np.sin(theta) + y1 * np.cos(theta), []
+            groups.append((t, r, spans))
+        u1, u2 = x1 * np.cos(t) + y1 * np.sin(t), x2 * np.cos(t) + y2 * np.sin(t)  # positions along the line
+        spans.append((min(u1, u2), max(u1, u2)))
+    lines = []
+    for t, r, spans in groups:
+        covered, end = 0.0, -np.inf
+        for a, b in sorted(spans):
+            covered += max(0.0, b - max(a, end))
+            end = max(end, b)
+        lines.append((t, r, covered))
+    lines.sort(key=lambda line: -line[2])
+    flat = [ln for ln in lines if min(ln[0], np.pi - ln[0]) < np.pi / 4][:count]
+    steep = [ln for ln in lines if min(ln[0], np.pi - ln[0]) >= np.pi / 4][:count]
+    return flat, steep
+
+
+def _meet(a: Line, b: Line) -> np.ndarray | None:
+    """Where two lines ``(theta, rho, _)`` cross, or ``None`` when they are (nearly) parallel."""
+    m = np.array([[-np.sin(a[0]), np.cos(a[0])], [-np.sin(b[0]), np.cos(b[0])]])
+    if abs(np.linalg.det(m)) < 0.2:
+        return None
+    return np.linalg.solve(m, np.array([a[1], b[1]]))
+
+
+def _line_candidates(small: np.ndarray, count: int, min_length: float) -> list[np.ndarray]:
+    """Outlines whose sides are two of the longest near-horizontal and two of the near-vertical lines: a
+    card's border is straight even where its colour runs into the background's and no region outlines it."""
+    h, w = small.shape[:2]
+    flat, steep = _lines(small, count, min_length)
+    out = []
+    for i, top in enumerate(flat):
+        for bottom in flat[i + 1:]:
+            for j, left in enumerate(steep):
+                for right in steep[j + 1:]:
+                    pts = [_meet(top, left), _meet(top, right), _meet(bottom, right), _meet(bottom, left)]
+                    if any(p is None for p in pts):
+                        continue
+                    q = np.asarray(pts, np.float32)
+                    if (np.abs(q / (w, h) - 0.5) <= 0.55).all():  # corners in view, or just outside it
+                        out.append(q)
+    return out
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two convex quadrilaterals."""
+    a, b = cv2.convexHull(a.astype(np.float32)), cv2.convexHull(b.astype(np.float32))
+    inter, _ = cv2.intersectConvexConvex(a, b)
+    return float(inter / max(cv2.contourArea(a) + cv2.contourArea(b) - inter, 1e-9))
+
+
+def _ink_between(outer: np.ndarray, inner: np.ndarray, near: np.ndarray) -> float:
+    """Share of the pixels between two nested outlines that lie near an edge, 7 pixels clear of both
+    outlines (their own edges do not count)."""
+    band = np.zeros(near.shape, np.uint8)
+    cv2.fillPoly(band, [np.round(outer).astype(np.int32)], 1)
+    band = cv2.erode(band, np.ones((15, 15), np.uint8))
+    hole = np.zeros_like(band)
+    cv2.fillPoly(hole, [np.round(inner).astype(np.int32)], 1)
+    band[cv2.dilate(hole, np.ones((15, 15), np.uint8)) > 0] = 0
+    return float(near[band > 0].mean()) if band.any() else 0.0
+
+
 def corner_deviation(quad: np.ndarray) -> float:
     """Largest difference, in degrees, between a corner of ``quad`` and a right angle."""
     worst = 0.0
@@ -154,10 +262,38 @@ class DocumentWarper:
         face_pts = None if face is None else Quad.from_box(face).to_array().astype(np.float32) * s
         small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
         area = small.shape[0] * small.shape[1]
-        best, best_score = None, 0.0
         edges = _edges(small)
         near = cv2.dilate(edges, np.ones((7, 7), np.uint8)) > 0  # once per photo, not per candidate
-        for q in _candidates(small, edges):
+        best, best_score = self._best(_candidates(small, edges), near, area, face_pts)
+        if self.cfg.line_count:
+            lines = _line_candidates(small, self.cfg.line_count, self.cfg.line_min_length)
+            line_best, line_score = self._best(lines, near, area, face_pts)
+            if line_score > best_score and (best is None or self._replaces(line_best, best, near)):
+                best = line_best
+        return None if best is None else Quad.from_array(best / s)
+
+    def _replaces(self, line_quad: np.ndarray, region_quad: np.ndarray, near: np.ndarray) -> bool:
+        """Whether an outline of lines that scores higher replaces the best region outline: always where the
+        region outline is poorly supported by edges (``line_below_support``: a blob of background merged in);
+        otherwise only where the two differ (``line_replace_iou``) and the line outline is larger, with print
+        between them (``line_grow_min_ink``)."""
+        if _edge_support(region_quad, near) < self.cfg.line_below_support:
+            return True
+        if _overlap(line_quad, region_quad) >= self.cfg.line_replace_iou:
+            return False
+        if cv2.contourArea(line_quad.astype(np.float32)) < cv2.contourArea(region_quad.astype(np.float32)):
+            return False  # a well-outlined region outline holds it: a band inside the card (header, MRZ)
+        # the region outline had stopped at a band inside the card (header, MRZ) or at the portrait: the band
+        # between the two holds the card's print; a blank band is a sheet the card lies on (a print of it on
+        # paper, a sleeve), whose outline is not the card's
+        return _ink_between(line_quad, region_quad, near) >= self.cfg.line_grow_min_ink
+
+    def _best(self, candidates: list[np.ndarray], near: np.ndarray, area: int,
+              face_pts: np.ndarray | None) -> tuple[np.ndarray | None, float]:
+        """The best card-shaped outline among ``candidates`` (work-image pixels) and its score (``None, 0`` when
+        none is card-shaped): outlined by edges, and big."""
+        best, best_score = None, 0.0
+        for q in candidates:
             q = order_corners(q)
             frac = cv2.contourArea(q) / area
             sides = [np.linalg.norm(q[(i + 1) % 4] - q[i]) for i in range(4)]
@@ -171,10 +307,10 @@ class DocumentWarper:
                 continue
             if face_pts is not None and not _holds(q, face_pts, self.cfg.min_face_ratio):
                 continue
-            score = _edge_support(q, near) ** 2 * np.sqrt(frac)  # outlined by edges, and big
+            score = _edge_support(q, near) ** 2 * np.sqrt(frac)
             if score > best_score:
                 best, best_score = q, score
-        return None if best is None else Quad.from_array(best / s)
+        return best, best_score
 
     def __call__(self, image: np.ndarray, allow_whole_frame: bool = False, face: Box | None = None) -> WarpedDocument:
         """Warp the document of an upright photo.

@@ -73,7 +73,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #:     read as a letter had become a given name, OMAR B)
 #: 26: where the MRZ's birth date outranked a printed one that disagreed, the printed line reading as the
 #:     MRZ's is looked for (birth_date.find_printed_date: the UNET had painted the issue date)
-PIPELINE_VERSION = "document-26"
+#: 27: outlines also built from straight lines (LSD) where no region outlines the card (perspective._replaces);
+#:     a portrait MTCNN missed is looked for on the red channel before HOG (a red SPECIMEN stamp across it)
+PIPELINE_VERSION = "document-27"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {

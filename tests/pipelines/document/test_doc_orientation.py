@@ -122,14 +122,14 @@ def test_hog_picks_the_upright_face_when_mtcnn_sees_it_at_two_angles(shared_data
 @pytest.mark.parametrize("angle", [0, 90, 180, 270])
 def test_hog_fallback_finds_the_portrait_upright(shared_data, orienter, angle):
     photo, _ = _scene(_card(shared_data), angle)
-    result = orienter.fallback(photo)
+    result = FaceOrientation(replace(orienter.cfg, red_fallback=False)).fallback(photo)
     assert result.face_found and result.angle == angle
     assert all(hit.source == "hog" for hit in result.hits)
 
 
 def test_hog_fallback_reports_no_face_on_a_blank_page(orienter):
     assert not orienter.fallback(np.full((400, 640, 3), 240, np.uint8)).face_found
-    off = FaceOrientation(replace(orienter.cfg, hog_fallback_side=0))
+    off = FaceOrientation(replace(orienter.cfg, hog_fallback_side=0, red_fallback=False))
     assert not off.fallback(np.full((400, 640, 3), 240, np.uint8)).face_found
 
 
@@ -151,3 +151,81 @@ def test_the_portraits_own_frame_is_not_taken_for_the_document_once_the_face_is_
     face = Box(170, 220, 290, 380)  # the face inside the portrait: its frame is < 6 face areas
     found = DocumentWarper().find_quad(img, face)
     assert found is None or found.bounds().x1 > 690
+
+
+def _card_touching_a_pale_blob() -> tuple[np.ndarray, np.ndarray]:
+    """A pale card whose lower right corner lies on a blurred pale blob of the background (glare, a sheet of
+    paper): the two merge into one bright region; returns the photo and the card's true corners."""
+    img = np.zeros((960, 1280, 3), np.uint8)
+    img[:] = (150, 60, 200)
+    cv2.circle(img, (1100, 520), 300, (222, 226, 224), -1)
+    cv2.circle(img, (300, 700), 200, (228, 232, 230), -1)
+    img = cv2.GaussianBlur(img, (0, 0), 12)
+    card = np.full((404, 640, 3), 238, np.uint8)
+    for i in range(5):
+        cv2.putText(card, f"TEXT LINE {i}", (260, 90 + 50 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (20, 20, 20), 2)
+    card[70:330, 30:230] = (90, 110, 160)
+    truth = np.float32([[300, 60], [1000, 40], [1010, 480], [290, 470]])
+    m = cv2.getPerspectiveTransform(np.float32([[0, 0], [640, 0], [640, 404], [0, 404]]), truth)
+    inside = cv2.warpPerspective(np.full((404, 640), 255, np.uint8), m, (1280, 960)) > 0
+    img[inside] = cv2.warpPerspective(card, m, (1280, 960))[inside]
+    return img, truth
+
+
+def test_a_card_merged_with_a_pale_background_blob_is_outlined_by_its_straight_edges():
+    from pipelines.document.perspective import PerspectiveConfig
+    img, truth = _card_touching_a_pale_blob()
+    regions_only = DocumentWarper(replace(PerspectiveConfig(), line_count=0)).find_quad(img)
+    assert regions_only is None or np.abs(regions_only.to_array() - truth).max() > 50  # the blob is taken in
+    found = DocumentWarper().find_quad(img)
+    assert found is not None and np.abs(found.to_array() - truth).max() < 8  # pixels
+
+
+def _stamped_grey_portrait(shared_data) -> np.ndarray:
+    """A card whose grey portrait has a red SPECIMEN stamp across the mouth: MTCNN rejects that face."""
+    face = cv2.imread(str(shared_data / "faces" / "B001275_2.jpg"), cv2.IMREAD_GRAYSCALE)
+    card = np.full((404, 640, 3), 235, np.uint8)
+    h, w = face.shape[:2]
+    card[70:330, 30:230] = np.repeat(cv2.resize(face, (round(w * 260 / h), 260))[:, :200, None], 3, axis=2)
+    cv2.putText(card, "SPECIMEN", (25, 230), cv2.FONT_HERSHEY_DUPLEX, 1.2, (210, 20, 30), 4)
+    return card
+
+
+@pytest.mark.parametrize("angle", [0, 90])
+def test_a_red_stamp_across_the_portrait_is_seen_through_on_the_red_channel(shared_data, orienter, angle):
+    photo = np.ascontiguousarray(np.rot90(_stamped_grey_portrait(shared_data), k=-(angle // 90)))
+    assert not orienter(photo).face_found
+    hog_only = FaceOrientation(replace(orienter.cfg, red_fallback=False)).fallback(photo)
+    assert not hog_only.face_found
+    found = orienter.fallback(photo)
+    assert found.face_found and found.angle == angle
+
+
+def _outline(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+
+
+def _edges_along(shape: tuple[int, int], *quads: np.ndarray) -> np.ndarray:
+    near = np.zeros(shape, np.uint8)
+    for q in quads:
+        cv2.polylines(near, [q.astype(np.int32)], True, 1, 7)
+    return near > 0
+
+
+def test_a_larger_line_outline_replaces_the_region_one_only_where_print_lies_between_them():
+    warper = DocumentWarper()
+    card, sheet = _outline(100, 100, 420, 300), _outline(80, 80, 440, 320)
+    blank = _edges_along((400, 500), card, sheet)  # a card on a sheet of paper: nothing between the outlines
+    assert not warper._replaces(sheet, card, blank)
+    header = _outline(100, 60, 420, 300)  # the region outline stopped at the bottom of the card's header band
+    printed = _edges_along((400, 500), card, header)
+    printed[70:90:2, 120:400] = True  # the header's title (edges dilated, as `near` is)
+    assert warper._replaces(header, card, printed)
+    assert not warper._replaces(_outline(101, 100, 421, 301), card, printed)  # a pixel off is no better outline
+
+
+def test_a_smaller_line_outline_replaces_the_region_one_only_where_that_is_poorly_outlined():
+    warper = DocumentWarper()
+    merged, card = _outline(100, 100, 480, 380), _outline(100, 100, 420, 300)  # a blob merged into the region
+    assert warper._replaces(card, merged, _edges_along((400, 500), card))
+    assert not warper._replaces(card, merged, _edges_along((400, 500), card, merged))  # a band inside the card
