@@ -25,7 +25,10 @@ class PerspectiveConfig:
         card_page_split: aspect ratio above which the document is taken for an ID-1 card.
         margin: fraction of each side trimmed after the warp (the card's rounded corners and border).
         min_face_ratio: least outline area, in face boxes, when the portrait's face is known: the
-            outline must hold the face and be far larger (the portrait photo's own frame is not the card).
+            outline must hold the face and be far larger (the portrait photo's own frame, 6-8 face boxes,
+            is not the card; the generator's cards are 12-30 face boxes, and the real specimens' data pages
+            at least 19: the photo's whole frame is 19-89 on the 29 of ../shared/data/mrz-passporteye where
+            MTCNN finds the face).
         max_corner_deviation: most degrees any corner of an outline may lie from a right angle: a
             document seen at a usable slant keeps its corners near 90 (the generator's captures: at most
             13); a wedge of text lines, glare and background edges does not.
@@ -56,7 +59,7 @@ class PerspectiveConfig:
     card_page_split: float = 1.5
     margin: float = 0.0
     max_corner_deviation: float = 30.0
-    min_face_ratio: float = 6.0
+    min_face_ratio: float = 10.0
     line_count: int = 6
     line_min_length: float = 0.1
     line_below_support: float = 0.7

@@ -75,7 +75,8 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #:     MRZ's is looked for (birth_date.find_printed_date: the UNET had painted the issue date)
 #: 27: outlines also built from straight lines (LSD) where no region outlines the card (perspective._replaces);
 #:     a portrait MTCNN missed is looked for on the red channel before HOG (a red SPECIMEN stamp across it)
-PIPELINE_VERSION = "document-27"
+#: 28: an outline must be 10 face boxes or more, not 6 (the portrait's own frame is 6-8; real data pages >= 19)
+PIPELINE_VERSION = "document-28"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
