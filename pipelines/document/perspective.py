@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations, product
 
 import cv2
 import numpy as np
 
+from models.boxes import quad_iou
 from veid.errors import InputError
 from veid.types import Box, Quad
 
@@ -182,24 +184,14 @@ def _line_candidates(small: np.ndarray, count: int, min_length: float) -> list[n
     h, w = small.shape[:2]
     flat, steep = _lines(small, count, min_length)
     out = []
-    for i, top in enumerate(flat):
-        for bottom in flat[i + 1:]:
-            for j, left in enumerate(steep):
-                for right in steep[j + 1:]:
-                    pts = [_meet(top, left), _meet(top, right), _meet(bottom, right), _meet(bottom, left)]
-                    if any(p is None for p in pts):
-                        continue
-                    q = np.asarray(pts, np.float32)
-                    if (np.abs(q / (w, h) - 0.5) <= 0.55).all():  # corners in view, or just outside it
-                        out.append(q)
+    for (top, bottom), (left, right) in product(combinations(flat, 2), combinations(steep, 2)):
+        pts = [_meet(top, left), _meet(top, right), _meet(bottom, right), _meet(bottom, left)]
+        if any(p is None for p in pts):
+            continue
+        q = np.asarray(pts, np.float32)
+        if (np.abs(q / (w, h) - 0.5) <= 0.55).all():  # corners in view, or just outside it
+            out.append(q)
     return out
-
-
-def _overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two convex quadrilaterals."""
-    a, b = cv2.convexHull(a.astype(np.float32)), cv2.convexHull(b.astype(np.float32))
-    inter, _ = cv2.intersectConvexConvex(a, b)
-    return float(inter / max(cv2.contourArea(a) + cv2.contourArea(b) - inter, 1e-9))
 
 
 def _ink_between(outer: np.ndarray, inner: np.ndarray, near: np.ndarray) -> float:
@@ -282,7 +274,7 @@ class DocumentWarper:
         between them (``line_grow_min_ink``)."""
         if _edge_support(region_quad, near) < self.cfg.line_below_support:
             return True
-        if _overlap(line_quad, region_quad) >= self.cfg.line_replace_iou:
+        if quad_iou(Quad.from_array(line_quad), Quad.from_array(region_quad)) >= self.cfg.line_replace_iou:
             return False
         if cv2.contourArea(line_quad.astype(np.float32)) < cv2.contourArea(region_quad.astype(np.float32)):
             return False  # a well-outlined region outline holds it: a band inside the card (header, MRZ)
