@@ -21,7 +21,7 @@ from veid.types import ModelVersion
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: key -> registered model name
 MODEL_NAMES = {"craft": "veid-craft", "unet": "veid-field-unet", "marks": "veid-diacritic-marks",
-               "captions": "veid-field-captions"}
+               "captions": "veid-field-captions", "low_marks": "veid-low-marks"}
 ACTIVE_ALIAS = "active"
 
 

@@ -26,17 +26,32 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture()
-def tiny_mark_model():
-    """A diacritic mark model with random weights and 8 dense units (shapes only; it reads nothing)."""
+def _tiny_zone_classifier(cls):
+    """A :class:`pipelines.document.numpy_cnn.ZoneClassifier` subclass with random weights and 8 dense units
+    (shapes only; it reads nothing)."""
     import numpy as np
 
-    from pipelines.document.marks import MARKS, ZONE_SHAPE, MarkModel
-
     rng = np.random.default_rng(0)
-    flat = (ZONE_SHAPE[0] // 4) * (ZONE_SHAPE[1] // 4) * 32 + 2
-    shapes = [(3, 3, 1, 16), (16,), (3, 3, 16, 32), (32,), (flat, 8), (8,), (8, len(MARKS)), (len(MARKS),)]
-    return MarkModel(*(rng.normal(0, 0.1, sh).astype(np.float32) for sh in shapes))
+    flat = (cls.SHAPE[0] // 4) * (cls.SHAPE[1] // 4) * 32 + 2
+    k = len(cls.CLASSES)
+    shapes = [(3, 3, 1, 16), (16,), (3, 3, 16, 32), (32,), (flat, 8), (8,), (8, k), (k,)]
+    return cls(*(rng.normal(0, 0.1, sh).astype(np.float32) for sh in shapes))
+
+
+@pytest.fixture()
+def tiny_mark_model():
+    """A diacritic mark model (marks above letters) with random weights."""
+    from pipelines.document.marks import MarkModel
+
+    return _tiny_zone_classifier(MarkModel)
+
+
+@pytest.fixture()
+def tiny_low_mark_model():
+    """A low-mark model (marks through or below letters) with random weights."""
+    from pipelines.document.low_marks import LowMarkModel
+
+    return _tiny_zone_classifier(LowMarkModel)
 
 
 @pytest.fixture()

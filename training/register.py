@@ -1,7 +1,8 @@
 """Register the trained document models in the MLflow model registry (sha256, git commit, dvc.lock hash).
 
 Each model file in ``models/weights`` becomes a new version of its registered model
-(``veid-craft``, ``veid-field-unet``, ``veid-diacritic-marks``, ``veid-field-captions``) unless a version with the same sha256 already exists;
+(``veid-craft``, ``veid-field-unet``, ``veid-diacritic-marks``, ``veid-field-captions``, ``veid-low-marks``)
+unless a version with the same sha256 already exists;
 the alias ``active`` points at the version whose sha256 matches the shipped weights.
 """
 
@@ -65,7 +66,7 @@ def register_models(weights_dir: Path, common: DocTrainConfig, metrics: Path | N
 def _metrics_for(key: str, summary: dict) -> dict[str, float]:
     if key == "craft":
         return {f"craft.{k}": v for k, v in summary.get("craft", {}).items()}
-    if key in ("marks", "captions"):  # their own stages' metrics (data/metrics/<key>.json)
+    if key in ("marks", "captions", "low_marks"):  # their own stages' metrics (data/metrics/<key>.json)
         path = Path(f"data/metrics/{key}.json")
         scores = json.loads(path.read_text(encoding="utf-8")).get(key, {}) if path.is_file() else {}
         return {f"{key}.{k}": v for k, v in scores.items() if v is not None}

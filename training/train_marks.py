@@ -20,10 +20,12 @@ confusion matrices.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +35,9 @@ from PIL import Image, ImageDraw
 
 from models.registry import write_record
 from pipelines.document.marks import (
-    MARKS, ZONE_SHAPE, MarkConfig, MarkModel, compose, letter_features, prepare, split_mark,
+    MARKS, MarkConfig, MarkModel, compose, letter_features, prepare, split_mark,
 )
+from pipelines.document.numpy_cnn import ZoneClassifier
 from training.mlflow_utils import git_commit
 from training.synth_text import FONT_FILES, load_font
 from veid.config import load_section, to_mapping
@@ -128,26 +131,54 @@ def _alphabet() -> dict[str, list[str]]:
 _ALPHABET = _alphabet()
 
 
-def draw_word(rng: np.random.Generator, cfg: MarkTrainConfig, fonts: list[str]) -> tuple[np.ndarray, str]:
-    """One captured-looking name crop (RGB) and the word drawn on it (drawn again, with other letters and
-    font, when the font drew nothing)."""
+def pick_above(rng: np.random.Generator, marked_share: float) -> str:
+    """One letter (upper case) of a drawn word: with ``marked_share`` a mark above it, every mark equally
+    often."""
+    if rng.random() < marked_share:
+        mark = str(rng.choice([m for m in MARKS if m != "none" and _ALPHABET[m]]))
+    else:
+        mark = "none"
+    return str(rng.choice(_ALPHABET[mark]))
+
+
+def label_above(c: str) -> str | None:
+    """The class of a drawn or printed character for the mark classifier (``None``: not an example)."""
+    return split_mark(c)[1]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What one letter classifier is trained on: its classes, its features (``(grey crop, text) -> rows``),
+    a character's class (``None``: no example), how a drawn word's letters are picked, which characters the
+    drawing fonts must have, and the model class the weights are exported to."""
+
+    classes: tuple[str, ...]
+    features: Callable[[np.ndarray, str], list]
+    label: Callable[[str], str | None]
+    pick: Callable[[np.random.Generator, float], str]
+    model: type[ZoneClassifier]
+    needs_glyphs: str = ""
+    paper_border: bool = False  # how the crops are bordered (``marks.prepare``)
+
+
+#: The mark classifier above letters (``marks.py``).
+ABOVE = Recipe(MARKS, letter_features, label_above, pick_above, MarkModel)
+
+
+def draw_word(rng: np.random.Generator, cfg: MarkTrainConfig, fonts: list[str],
+              pick: Callable[[np.random.Generator, float], str] = pick_above) -> tuple[np.ndarray, str]:
+    """One captured-looking name crop (RGB) and the word drawn on it, its letters from ``pick`` (drawn again,
+    with other letters and font, when the font drew nothing)."""
     while True:
-        found = _draw_word(rng, cfg, fonts)
+        found = _draw_word(rng, cfg, fonts, pick)
         if found is not None:
             return found
 
 
-def _draw_word(rng: np.random.Generator, cfg: MarkTrainConfig, fonts: list[str]) -> tuple[np.ndarray, str] | None:
-    alphabet = _ALPHABET
+def _draw_word(rng: np.random.Generator, cfg: MarkTrainConfig, fonts: list[str],
+               pick: Callable[[np.random.Generator, float], str]) -> tuple[np.ndarray, str] | None:
     n = int(rng.integers(3, 10))
-    letters = []
-    for _ in range(n):
-        if rng.random() < cfg.marked_share:
-            mark = str(rng.choice([m for m in MARKS if m != "none" and alphabet[m]]))
-        else:
-            mark = "none"
-        letters.append(str(rng.choice(alphabet[mark])))
-    word = "".join(letters)
+    word = "".join(pick(rng, cfg.marked_share) for _ in range(n))
     if rng.random() < cfg.lower_share:
         word = word[0] + word[1:].lower()
     font = load_font(str(rng.choice(fonts)), int(rng.integers(*cfg.font_size)))
@@ -186,29 +217,44 @@ def _draw_word(rng: np.random.Generator, cfg: MarkTrainConfig, fonts: list[str])
     return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), word
 
 
-def _add_letters(into: Examples, feats: list[np.ndarray | None], text: str) -> None:
+def _add_letters(into: Examples, feats: list[np.ndarray | None], text: str, recipe: Recipe = ABOVE) -> None:
     """Append each letter of ``text`` whose zone could be read, labelled with the mark printed on it."""
     for f, c in zip(feats, text):
-        mark = split_mark(c)[1]
+        mark = recipe.label(c)
         if f is not None and mark is not None:
             into.x.append(f)
-            into.y.append(MARKS.index(mark))
+            into.y.append(recipe.classes.index(mark))
 
 
-def _examples(job: tuple[MarkTrainConfig, int, int, bool | None, int]) -> Examples:
-    """Draw ``count`` words with ``seed`` and turn their letters into examples (one process)."""
-    cfg, seed, count, held_out, target = job
+def _with_glyphs(fonts: list[str], chars: str) -> list[str]:
+    """The fonts that draw every character of ``chars`` (OCR-B, the MRZ font, has no Ł or Ç)."""
+    return [f for f in fonts if not chars or set(map(ord, chars)) <= _code_points(f)]
+
+
+@functools.lru_cache(maxsize=None)
+def _code_points(font: str) -> frozenset[int]:
+    """The characters a font file maps to glyphs."""
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(font, fontNumber=0).getBestCmap())
+
+
+def _examples(job: tuple) -> Examples:
+    """Draw ``count`` words with ``seed`` and turn their letters into examples (one process). ``job``:
+    ``(cfg, seed, count, held_out, target)``, then optionally the :class:`Recipe` (default :data:`ABOVE`)."""
+    cfg, seed, count, held_out, target = job[:5]
+    recipe = job[5] if len(job) > 5 else ABOVE
     rng = np.random.default_rng(seed)
-    fonts = _fonts(cfg.fonts_dir, held_out)
+    fonts = _with_glyphs(_fonts(cfg.fonts_dir, held_out), recipe.needs_glyphs)
     out = Examples()
     for _ in range(count):
-        crop, word = draw_word(rng, cfg, fonts)
+        crop, word = draw_word(rng, cfg, fonts, recipe.pick)
         out.words += 1
-        feats = letter_features(prepare(crop, target), word)
+        feats = recipe.features(prepare(crop, target, recipe.paper_border), word)
         if all(f is None for f in feats):
             out.skipped += 1
             continue
-        _add_letters(out, feats, word)
+        _add_letters(out, feats, word, recipe)
     return out
 
 
@@ -238,7 +284,7 @@ def field_crops(record: dict, image: np.ndarray, rng: np.random.Generator) -> li
     return out
 
 
-def capture_examples(synth_dir: Path, seed: int, target: int) -> tuple[Examples, Examples]:
+def capture_examples(synth_dir: Path, seed: int, target: int, recipe: Recipe = ABOVE) -> tuple[Examples, Examples]:
     """Examples from the name fields of the training split's generated captures, crops scaled to ``target``
     pixels: ``(training, held-out)``, documents split 85/15."""
     rng = np.random.default_rng(seed)
@@ -253,16 +299,16 @@ def capture_examples(synth_dir: Path, seed: int, target: int) -> tuple[Examples,
         image = cv2.cvtColor(cv2.imread(str(synth_dir / r["image"])), cv2.COLOR_BGR2RGB)
         for crop, text in field_crops(r, image, rng):
             into.words += 1
-            _add_letters(into, letter_features(prepare(crop, target), text), text)
+            _add_letters(into, recipe.features(prepare(crop, target, recipe.paper_border), text), text, recipe)
     return train, held
 
 
 def make_examples(cfg: MarkTrainConfig, seed: int, count: int, held_out: bool | None, desc: str,
-                  target: int) -> Examples:
+                  target: int, recipe: Recipe = ABOVE) -> Examples:
     """Examples from ``count`` words (crops scaled to ``target`` pixels), drawn in chunks of 100 over
     ``cfg.workers`` processes (the same examples for any number of workers)."""
     chunk = 100
-    jobs = [(cfg, seed * 100003 + i, min(chunk, count - i * chunk), held_out, target)
+    jobs = [(cfg, seed * 100003 + i, min(chunk, count - i * chunk), held_out, target, recipe)
             for i in range((count + chunk - 1) // chunk)]
     total = Examples()
     with ProcessPoolExecutor(max(1, cfg.workers)) as pool:
@@ -276,10 +322,11 @@ def make_examples(cfg: MarkTrainConfig, seed: int, count: int, held_out: bool | 
     return total
 
 
-def fit(ex: Examples, cfg: MarkTrainConfig, extra: Examples | None = None) -> MarkModel:
-    """The CNN of :class:`MarkModel` fitted in Keras (Adam, a random 10 % of the examples for early
-    stopping), its weights exported for NumPy. ``extra`` examples (from generated captures) weigh
-    ``cfg.capture_weight`` each."""
+def fit(ex: Examples, cfg: MarkTrainConfig, extra: Examples | None = None,
+        recipe: Recipe = ABOVE) -> ZoneClassifier:
+    """The CNN of the recipe's model (:class:`MarkModel` by default) fitted in Keras (Adam, a random 10 % of
+    the examples for early stopping), its weights exported for NumPy. ``extra`` examples (from generated
+    captures) weigh ``cfg.capture_weight`` each."""
     import keras
 
     keras.utils.set_random_seed(cfg.seed)
@@ -288,7 +335,8 @@ def fit(ex: Examples, cfg: MarkTrainConfig, extra: Examples | None = None) -> Ma
     weight = np.concatenate([np.ones(len(ex.y)), np.full(len(extra.y), cfg.capture_weight)]).astype(np.float32)
     order = np.random.default_rng(cfg.seed).permutation(len(y))  # validation_split takes the last 10 %
     x, y, weight = x[order], y[order], weight[order]
-    zone_in = keras.Input(ZONE_SHAPE + (1,))
+    shape = recipe.model.SHAPE
+    zone_in = keras.Input(shape + (1,))
     extra_in = keras.Input((2,))
     h = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(zone_in)
     h = keras.layers.MaxPooling2D(2)(h)
@@ -296,34 +344,35 @@ def fit(ex: Examples, cfg: MarkTrainConfig, extra: Examples | None = None) -> Ma
     h = keras.layers.MaxPooling2D(2)(h)
     h = keras.layers.Concatenate()([keras.layers.Flatten()(h), extra_in])
     h = keras.layers.Dense(cfg.hidden, activation="relu")(keras.layers.Dropout(0.2)(h))
-    out = keras.layers.Dense(len(MARKS))(h)
+    out = keras.layers.Dense(len(recipe.classes))(h)
     net = keras.Model([zone_in, extra_in], out)
     net.compile(optimizer=keras.optimizers.Adam(2e-3),
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    net.fit([x[:, :-2].reshape(-1, *ZONE_SHAPE, 1), x[:, -2:]], y, sample_weight=weight, batch_size=256,
+    net.fit([x[:, :-2].reshape(-1, *shape, 1), x[:, -2:]], y, sample_weight=weight, batch_size=256,
             epochs=cfg.epochs,
             validation_split=0.1, verbose=2,
             callbacks=[keras.callbacks.EarlyStopping(patience=4, restore_best_weights=True)])
     convs = [layer for layer in net.layers if isinstance(layer, keras.layers.Conv2D)]
     dense = [layer for layer in net.layers if isinstance(layer, keras.layers.Dense)]
     w = [np.asarray(v, np.float32) for layer in convs + dense for v in layer.get_weights()]
-    model = MarkModel(*w)
+    model = recipe.model(*w)
     probe = x[:256]
-    logits = net([probe[:, :-2].reshape(-1, *ZONE_SHAPE, 1), probe[:, -2:]])
+    logits = net([probe[:, :-2].reshape(-1, *shape, 1), probe[:, -2:]])
     want = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
     if not np.allclose(model.predict_proba(probe), want, atol=1e-4):
-        raise RuntimeError("the NumPy mark model disagrees with the Keras network it was exported from")
+        raise RuntimeError(f"the NumPy {recipe.model.WHAT} disagrees with the Keras network it was exported from")
     return model
 
 
-def evaluate(model: MarkModel, ex: Examples, min_probability: float) -> dict:
+def evaluate(model: ZoneClassifier, ex: Examples, min_probability: float) -> dict:
     """Accuracy, the confusion matrix (rows: truth), and the share of letters the pipeline's rule would give a
     wrong mark (the most probable mark at or above ``min_probability`` differs from the truth and from what a
     reader that kept the letter unmarked would report)."""
     x, y = np.asarray(ex.x, np.float32), np.asarray(ex.y)
     p = model.predict_proba(x)
     pred = p.argmax(axis=1)
-    conf = np.zeros((len(MARKS), len(MARKS)), int)
+    k = len(model.CLASSES)
+    conf = np.zeros((k, k), int)
     np.add.at(conf, (y, pred), 1)
     sure = p.max(axis=1) >= min_probability
     return {"accuracy": round(float((pred == y).mean()), 4), "letters": int(len(y)),
@@ -333,30 +382,32 @@ def evaluate(model: MarkModel, ex: Examples, min_probability: float) -> dict:
             "words_skipped": round(ex.skipped / max(ex.words, 1), 4), "confusion": conf.tolist()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--params", default="params.yaml", help="params file (sections marks_train, document_marks)")
-    args = ap.parse_args(argv)
-    cfg = load_section(args.params, "marks_train", MarkTrainConfig)
-    rule = load_section(args.params, "document_marks", MarkConfig)
+def run(cfg: MarkTrainConfig, rule: MarkConfig, recipe: Recipe, key: str, title: str) -> dict:
+    """Train ``recipe``'s classifier from ``cfg``, score it, write its weights, record (``key``: its name in
+    :data:`models.registry.MODEL_NAMES`), metrics and MLflow run; returns the metrics' summary.
+
+    Raises:
+        InputError: the generated documents are missing.
+    """
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     t0 = time.perf_counter()
     synth_dir = Path(cfg.synth_dir)
     if not (synth_dir / "manifest.jsonl").is_file():
         raise InputError(f"{synth_dir}/manifest.jsonl missing: run the generate stage first "
                          "(cd data && dvc repro -s generate)")
-    cap_train, cap_held = capture_examples(synth_dir, cfg.seed, rule.target_height)
-    train = make_examples(cfg, cfg.seed, cfg.words, None, "drawing training words", rule.target_height)
-    held = make_examples(cfg, cfg.seed + 1, cfg.eval_words, None, "drawing held-out words", rule.target_height)
-    model = fit(train, cfg, cap_train)
+    target = rule.target_height
+    cap_train, cap_held = capture_examples(synth_dir, cfg.seed, target, recipe)
+    train = make_examples(cfg, cfg.seed, cfg.words, None, "drawing training words", target, recipe)
+    held = make_examples(cfg, cfg.seed + 1, cfg.eval_words, None, "drawing held-out words", target, recipe)
+    model = fit(train, cfg, cap_train, recipe)
     metrics = {"held_out": evaluate(model, held, rule.min_probability),
                "captures_held_out": evaluate(model, cap_held, rule.min_probability)}
     # the same recipe without one font family, scored on drawn words in that family only
-    target = rule.target_height
-    seen = make_examples(cfg, cfg.seed + 2, cfg.words, False, "drawing words without the held-out font", target)
-    unseen = make_examples(cfg, cfg.seed + 3, cfg.eval_words, True, "drawing words in the held-out font", target)
-    metrics["unseen_font"] = evaluate(fit(seen, cfg, cap_train), unseen, rule.min_probability)
+    seen = make_examples(cfg, cfg.seed + 2, cfg.words, False, "drawing words without the held-out font", target,
+                         recipe)
+    unseen = make_examples(cfg, cfg.seed + 3, cfg.eval_words, True, "drawing words in the held-out font", target,
+                           recipe)
+    metrics["unseen_font"] = evaluate(fit(seen, cfg, cap_train, recipe), unseen, rule.min_probability)
     metrics["train_letters"] = {"drawn": len(train.y), "captures": len(cap_train.y)}
     metrics["seconds"] = round(time.perf_counter() - t0, 1)
     out = Path(cfg.model_out)
@@ -364,29 +415,44 @@ def main(argv: list[str] | None = None) -> int:
     tmp = out.with_suffix(".tmp.npz")
     model.save(tmp)
     tmp.replace(out)
-    summary = {"marks": {"accuracy": metrics["held_out"]["accuracy"],
-                         "marked_recall": metrics["held_out"]["marked_recall"],
-                         "sure_wrong": metrics["held_out"]["sure_wrong"],
-                         "captures_accuracy": metrics["captures_held_out"]["accuracy"],
-                         "captures_marked_recall": metrics["captures_held_out"]["marked_recall"],
-                         "captures_sure_wrong": metrics["captures_held_out"]["sure_wrong"],
-                         "accuracy_unseen_font": metrics["unseen_font"]["accuracy"],
-                         "marked_recall_unseen_font": metrics["unseen_font"]["marked_recall"]},
+    summary = {key: {"accuracy": metrics["held_out"]["accuracy"],
+                     "marked_recall": metrics["held_out"]["marked_recall"],
+                     "sure_wrong": metrics["held_out"]["sure_wrong"],
+                     "captures_accuracy": metrics["captures_held_out"]["accuracy"],
+                     "captures_marked_recall": metrics["captures_held_out"]["marked_recall"],
+                     "captures_sure_wrong": metrics["captures_held_out"]["sure_wrong"],
+                     "accuracy_unseen_font": metrics["unseen_font"]["accuracy"],
+                     "marked_recall_unseen_font": metrics["unseen_font"]["marked_recall"]},
                "detail": metrics}
     Path(cfg.metrics_out).parent.mkdir(parents=True, exist_ok=True)
     Path(cfg.metrics_out).write_text(json.dumps(summary, indent=2) + "\n")
     from training.docmodel_plots import confusion_figure
     from training.mlflow_utils import DocTrainConfig, log_classifier_run
 
-    figure = confusion_figure(metrics["captures_held_out"]["confusion"], MARKS,
-                              "mark classifier, held-out generated captures")
+    figure = confusion_figure(metrics["captures_held_out"]["confusion"], recipe.classes,
+                              f"{title}, held-out generated captures")
     run_id = log_classifier_run(DocTrainConfig(tracking_uri=cfg.tracking_uri, experiment=cfg.experiment),
-                                "train_marks", to_mapping(cfg), summary["marks"], out, figure, "marks_confusion.png")
-    write_record(out, "marks", {"zone_shape": list(ZONE_SHAPE), "classes": list(MARKS), "hidden": cfg.hidden},
-                 git_commit=git_commit(), mlflow_run_id=run_id)
-    log.info("mark classifier: held-out accuracy %.3f, unseen font %.3f (%d training letters, %.0f s)",
-             summary["marks"]["accuracy"], summary["marks"]["accuracy_unseen_font"], len(train.y), metrics["seconds"])
+                                f"train_{key}", to_mapping(cfg), summary[key], out, figure, f"{key}_confusion.png")
+    write_record(out, key, {"zone_shape": list(recipe.model.SHAPE), "classes": list(recipe.classes),
+                            "hidden": cfg.hidden}, git_commit=git_commit(), mlflow_run_id=run_id)
+    log.info("%s: held-out accuracy %.3f, unseen font %.3f (%d training letters, %.0f s)", title,
+             summary[key]["accuracy"], summary[key]["accuracy_unseen_font"], len(train.y), metrics["seconds"])
+    return summary
+
+
+def cli(argv: list[str] | None, doc: str, section: str, recipe: Recipe, key: str, title: str) -> int:
+    """The command line of a letter classifier's stage: ``--params``, then :func:`run` on its ``section``
+    (``doc``: the stage module's docstring, whose first paragraph is the help text)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--params", default="params.yaml", help=f"params file (sections {section}, document_marks)")
+    args = ap.parse_args(argv)
+    cfg = load_section(args.params, section, MarkTrainConfig)
+    run(cfg, load_section(args.params, "document_marks", MarkConfig), recipe, key, title)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli(argv, __doc__, "marks_train", ABOVE, "marks", "mark classifier")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ pixels: NumPy runs them in about a millisecond, without loading TensorFlow into 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -66,3 +68,57 @@ def save_classifier(path: str | Path, model: object, keys: tuple[str, ...], clas
                     shape: tuple[int, ...]) -> None:
     """Write ``model``'s weight attributes ``keys`` with its classes and input shape (``.npz``, no pickles)."""
     np.savez(path, **{k: getattr(model, k) for k in keys}, classes=np.asarray(classes), **{shape_key: np.asarray(shape)})
+
+
+@dataclass(frozen=True)
+class ZoneClassifier:
+    """A small CNN over one image zone (two 3x3 convolutions with pooling, one hidden dense layer) plus two
+    scalar features, trained in Keras and run here in NumPy. A subclass names its classes, its zone's shape
+    and what it is (for error messages); its feature rows are the flattened zone then the two scalars.
+
+    Attributes:
+        k1, c1, k2, c2: convolution kernels ``(3, 3, in, out)`` and biases.
+        w1, b1, w2, b2: dense layers over the flattened maps and scalars; outputs are ``CLASSES`` logits.
+    """
+
+    k1: np.ndarray
+    c1: np.ndarray
+    k2: np.ndarray
+    c2: np.ndarray
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+
+    KEYS: ClassVar[tuple[str, ...]] = ("k1", "c1", "k2", "c2", "w1", "b1", "w2", "b2")
+    CLASSES: ClassVar[tuple[str, ...]] = ()
+    SHAPE: ClassVar[tuple[int, int]] = (0, 0)
+    WHAT: ClassVar[str] = "zone classifier"
+
+    @classmethod
+    def n_features(cls) -> int:
+        """Length of a feature row: the zone's pixels and the two scalars."""
+        return cls.SHAPE[0] * cls.SHAPE[1] + 2
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """Read the ``.npz`` written by :meth:`save` (a shipped file's sha256 is checked by
+        :func:`models.registry.file_version`).
+
+        Raises:
+            ModelError: the file is missing or not this model.
+        """
+        return cls(*read_classifier(path, cls.KEYS, cls.WHAT, cls.CLASSES, "zone_shape", cls.SHAPE))
+
+    def save(self, path: str | Path) -> None:
+        """Write the weights (``.npz``, no pickled objects)."""
+        save_classifier(path, self, self.KEYS, self.CLASSES, "zone_shape", self.SHAPE)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities, one row per feature row."""
+        n = x.shape[0]
+        zone = x[:, :-2].reshape(n, *self.SHAPE, 1)
+        h = max_pool2(conv3x3_relu(zone, self.k1, self.c1))
+        h = max_pool2(conv3x3_relu(h, self.k2, self.c2))
+        flat = np.concatenate([h.reshape(n, -1), x[:, -2:]], axis=1)
+        return softmax(np.maximum(flat @ self.w1 + self.b1, 0.0) @ self.w2 + self.b2)

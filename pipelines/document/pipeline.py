@@ -22,6 +22,7 @@ from pipelines.document.barcode import (
 )
 from pipelines.document.birth_date import find_birth_date, find_printed_date
 from pipelines.document.diacritics import restore
+from pipelines.document.low_marks import LowMarkModel
 from pipelines.document.marks import MarkConfig, MarkModel, MarkReader, resolve_model_path
 from pipelines.document.fields import (FieldLayout, FieldLocator, FieldReader, FieldText, OcrConfig, TextConfig,
                                        most_confident)
@@ -76,7 +77,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 27: outlines also built from straight lines (LSD) where no region outlines the card (perspective._replaces);
 #:     a portrait MTCNN missed is looked for on the red channel before HOG (a red SPECIMEN stamp across it)
 #: 28: an outline must be 10 face boxes or more, not 6 (the portrait's own frame is 6-8; real data pages >= 19)
-PIPELINE_VERSION = "document-28"
+#: 29: marks through or below letters (Ł, Ø, Ç, Ę) re-read on printed names by a second classifier
+#:     (low_marks.py; MarkReader._low_letter): MAŁGORZATA read as MALGORZATA, ŁĘCKI as ŁECKI
+PIPELINE_VERSION = "document-29"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -162,7 +165,12 @@ class DocumentStages:
         if locator and cfg.marks.enabled:
             path = resolve_model_path(cfg.marks.model)
             versions += (file_version("marks", path),)  # checks the shipped file against its record first
-            marks = MarkReader(cfg.marks, MarkModel.load(path), Tesseract(psm=7, lang=cfg.ocr.first_name.lang))
+            low = None
+            if cfg.marks.low_enabled:
+                low_path = resolve_model_path(cfg.marks.low_model)
+                versions += (file_version("low_marks", low_path),)
+                low = LowMarkModel.load(low_path)
+            marks = MarkReader(cfg.marks, MarkModel.load(path), Tesseract(psm=7, lang=cfg.ocr.first_name.lang), low)
         return cls(FaceOrientation(cfg.orientation, face_detector), DocumentWarper(cfg.perspective),
                    MrzReader(cfg.mrz), BarcodeReader(cfg.barcode), locator, FieldReader(cfg.ocr),
                    FieldValidator(cfg.validation, today), versions, labels=labels, title=title, marks=marks)

@@ -15,7 +15,7 @@ from veid.errors import ModelError
 
 
 @pytest.fixture()
-def weights(tmp_path, tiny_mark_model, tiny_caption_model):
+def weights(tmp_path, tiny_mark_model, tiny_caption_model, tiny_low_mark_model):
     d = tmp_path / "weights"
     d.mkdir()
     build_craft(TINY_CRAFT).save(d / "craft.keras")
@@ -26,6 +26,8 @@ def weights(tmp_path, tiny_mark_model, tiny_caption_model):
     write_record(d / "marks.npz", "marks", {"hidden": 8})
     tiny_caption_model.save(d / "captions.npz")
     write_record(d / "captions.npz", "captions", {"hidden": 8})
+    tiny_low_mark_model.save(d / "low_marks.npz")
+    write_record(d / "low_marks.npz", "low_marks", {"hidden": 8})
     return d
 
 
@@ -67,6 +69,7 @@ def test_cli_verify_reports_each_model(weights):
     assert result.exit_code == 0, result.output
     assert "veid-craft" in result.output and "veid-field-unet" in result.output
     assert "veid-diacritic-marks" in result.output and "veid-field-captions" in result.output
+    assert "veid-low-marks" in result.output
 
 
 @pytest.mark.slow
@@ -79,17 +82,18 @@ def test_register_then_list_marks_the_shipped_version_active(weights, tmp_path, 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     versions = register_models(weights, DocTrainConfig(tracking_uri=uri, experiment="t"))
     assert versions == {"veid-craft": "1", "veid-field-unet": "1", "veid-diacritic-marks": "1",
-                        "veid-field-captions": "1"}
+                        "veid-field-captions": "1", "veid-low-marks": "1"}
     assert register_models(weights, DocTrainConfig(tracking_uri=uri, experiment="t")) == versions  # same hash: no new version
     rows = list_registered(uri, weights)
     assert [(r.name, r.version, r.active, r.shipped) for r in rows] == [
         ("veid-craft", "1", True, True), ("veid-diacritic-marks", "1", True, True),
-        ("veid-field-captions", "1", True, True), ("veid-field-unet", "1", True, True)]
+        ("veid-field-captions", "1", True, True), ("veid-field-unet", "1", True, True),
+        ("veid-low-marks", "1", True, True)]
     out = CliRunner().invoke(models, ["list", "--json", "--weights", str(weights)])
     assert out.exit_code == 0, out.output
     listed = json.loads(out.output)
     assert {r["sha256"] for r in listed} == {json.loads((weights / f"{k}.json").read_text())["sha256"]
-                                             for k in ("craft", "unet", "marks", "captions")}
+                                             for k in ("craft", "unet", "marks", "captions", "low_marks")}
 
 
 def test_list_shows_the_registered_scorer_and_whether_it_is_shipped(tmp_path, repo_root):

@@ -44,9 +44,9 @@ def test_document_model_pipeline_on_ci_params(repo_root, tmp_path, monkeypatch):
     assert set(m["unet"]["capture_iou"]) == set(m["unet"]["iou"])  # the capture views were prepared and scored
     assert 0.0 <= m["craft"]["captures"]["hmean"] <= 100.0
     assert 0.0 <= m["rapidocr"]["hmean"] <= 100.0
-    # the mark and caption classifiers have their own stages: the shipped ones are registered
-    for name in ("marks.npz", "marks.json", "captions.npz", "captions.json"):
+    # the mark, low-mark and caption classifiers have their own stages: the shipped ones are registered
+    for name in ("marks.npz", "marks.json", "captions.npz", "captions.json", "low_marks.npz", "low_marks.json"):
         shutil.copy(repo_root / "models" / "weights" / name, weights / name)
     register.main(["--params", params, "--weights", str(weights), "--metrics", str(metrics)])
     assert set(json.loads((weights / "registered.json").read_text())) == {
-        "veid-craft", "veid-field-unet", "veid-diacritic-marks", "veid-field-captions"}
+        "veid-craft", "veid-field-unet", "veid-diacritic-marks", "veid-field-captions", "veid-low-marks"}

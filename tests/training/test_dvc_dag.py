@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-DOC_STAGES = ("generate", "prepare", "train_craft", "train_unet", "evaluate", "register", "train_marks", "train_captions")
+DOC_STAGES = ("generate", "prepare", "train_craft", "train_unet", "evaluate", "register", "train_marks", "train_captions",
+              "train_low_marks")
 
 
 def _dvc(repo: Path) -> list[str]:

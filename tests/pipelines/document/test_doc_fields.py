@@ -127,7 +127,7 @@ def test_real_model_classes_plug_in(shared_data):
     res = verify_document(shared_data / "mrz-passporteye" / "tests_data" / "passport-td3.png", cfg, stages)
     assert res.mrz is not None and res.mrz.valid
     assert [m.name for m in res.models] == ["craft-untrained", "unet-untrained", "veid-field-captions",
-                                            "veid-diacritic-marks"]
+                                            "veid-diacritic-marks", "veid-low-marks"]
     assert "text_detection" in res.timings_ms
     assert not any(c.name == "document.field_models" for c in res.checks)  # the models ran
 

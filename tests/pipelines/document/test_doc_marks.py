@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pipelines.document.low_marks import LOW_MARKS
 from pipelines.document.marks import (
     MARKS, N_FEATURES, ZONE_SHAPE, MarkConfig, MarkModel, MarkReader, compose, letter_features, letters_of,
     resolve_model_path, split_mark,
@@ -43,6 +44,7 @@ def test_compose_makes_only_letters_of_european_names():
 
 def test_letters_of_ignores_marks_case_and_separators():
     assert letters_of("Gómez-Pérez") == letters_of("GOMEZ PEREZ") == "GOMEZPEREZ"
+    assert letters_of("Małgorzata Łęcka") == letters_of("MALGORZATA LECKA")  # marks through and below too
 
 
 def _name(text: str, px: int = 40) -> np.ndarray:
@@ -112,12 +114,16 @@ def test_a_value_whose_letters_the_crop_does_not_show_is_left_alone(reader):
 
 
 class _ProbsReader(MarkReader):
-    """A mark reader whose Tesseract reading and per-letter mark probabilities are given."""
+    """A mark reader whose Tesseract reading and per-letter mark probabilities are given (``low``: those of
+    the marks through or below letters; without it, no low-mark classifier)."""
 
-    def __init__(self, text: str, probs: dict[int, dict[str, float]]) -> None:
+    def __init__(self, text: str, probs: dict[int, dict[str, float]],
+                 low: dict[int, dict[str, float]] | None = None) -> None:
         super().__init__(MarkConfig(), model=None, boxer=None)
         rows = [probs.get(i, {"none": 1.0}) for i in range(len(text))]
-        self.found = text, np.array([[row.get(m, 0.0) for m in MARKS] for row in rows])
+        low_rows = None if low is None else [low.get(i, {"none": 1.0}) for i in range(len(text))]
+        low_probs = None if low_rows is None else np.array([[row.get(m, 0.0) for m in LOW_MARKS] for row in low_rows])
+        self.found = text, np.array([[row.get(m, 0.0) for m in MARKS] for row in rows]), low_probs
 
     def marks(self, crop, read_crop=None):
         return self.found
