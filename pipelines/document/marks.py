@@ -322,8 +322,7 @@ class MarkReader:
             new = self._letter(v, read, probs[i], against_mrz)
             if low is not None:
                 new = self._low_letter(new, read, low[i], against_mrz, frozenset(present))
-                present.add(split_low(new)[1])
-                present.discard("none")
+                present |= {split_low(new)[1]} - {"none", None}
             changed |= new != v
             out.append(new)
         return unicodedata.normalize("NFC", "".join(out)) if changed else None
