@@ -26,6 +26,7 @@ WIDTHS = {"A": 0.77, "B": 0.76, "C": 0.73, "D": 0.83, "E": 0.68, "F": 0.68, "G":
           "t": 0.48, "u": 0.71, "v": 0.65, "w": 0.92, "x": 0.65, "y": 0.65, "z": 0.58, " ": 0.35, "-": 0.42,
           "'": 0.27}
 
+
 @dataclass(frozen=True)
 class LineLayout:
     """Where each letter of a read word lies in a name crop.
