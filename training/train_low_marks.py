@@ -42,8 +42,7 @@ def label_low(c: str) -> str | None:
 
 _GLYPHS = "".join(c for m in LOW_MARKS[1:] for c in LOW_ALPHABET[m])
 #: The low-mark classifier (``low_marks.py``).
-LOW = Recipe(LOW_MARKS, body_features, label_low, pick_low, LowMarkModel, needs_glyphs=_GLYPHS + _GLYPHS.lower(),
-             paper_border=True)
+LOW = Recipe(LOW_MARKS, body_features, label_low, pick_low, LowMarkModel, needs_glyphs=_GLYPHS + _GLYPHS.lower())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -158,7 +158,6 @@ class Recipe:
     pick: Callable[[np.random.Generator, float], str]
     model: type[ZoneClassifier]
     needs_glyphs: str = ""
-    paper_border: bool = False  # how the crops are bordered (``marks.prepare``)
 
 
 #: The mark classifier above letters (``marks.py``).
@@ -250,7 +249,7 @@ def _examples(job: tuple) -> Examples:
     for _ in range(count):
         crop, word = draw_word(rng, cfg, fonts, recipe.pick)
         out.words += 1
-        feats = recipe.features(prepare(crop, target, recipe.paper_border), word)
+        feats = recipe.features(prepare(crop, target, recipe.model.PAPER_BORDER), word)
         if all(f is None for f in feats):
             out.skipped += 1
             continue
@@ -299,7 +298,8 @@ def capture_examples(synth_dir: Path, seed: int, target: int, recipe: Recipe = A
         image = cv2.cvtColor(cv2.imread(str(synth_dir / r["image"])), cv2.COLOR_BGR2RGB)
         for crop, text in field_crops(r, image, rng):
             into.words += 1
-            _add_letters(into, recipe.features(prepare(crop, target, recipe.paper_border), text), text, recipe)
+            _add_letters(into, recipe.features(prepare(crop, target, recipe.model.PAPER_BORDER), text), text,
+                         recipe)
     return train, held
 
 

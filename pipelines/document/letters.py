@@ -67,6 +67,19 @@ class LineLayout:
             zone[sy0 - ya:sy1 - ya, sx0 - xa:sx1 - xa] = self.norm[sy0:sy1, sx0:sx1]
         return cv2.resize(zone, shape[::-1], interpolation=cv2.INTER_AREA)
 
+    def row(self, k: int, ya: float, yb: float, letters_wide: float, body: float, shape: tuple[int, int],
+            lower: bool) -> np.ndarray:
+        """A letter classifier's feature row for letter ``k`` (``numpy_cnn.ZoneClassifier``): the zone of rows
+        ``ya:yb``, ``letters_wide`` times the letter's width (plus 0.1 ``body`` each side) centred on it,
+        resized to ``shape`` and flattened, then the letter's width over ``body`` (its body height) and
+        whether it is lower case."""
+        x0, x1 = self.edges[k], self.edges[k + 1]
+        half = letters_wide / 2 * (x1 - x0) + 0.1 * body
+        cx = (x0 + x1) / 2
+        small = self.zone(ya, yb, cx - half, cx + half, shape)
+        extra = [(x1 - x0) / body, float(lower)]
+        return np.concatenate([small.ravel(), np.asarray(extra, np.float32)]).astype(np.float32)
+
 
 def line_layout(gray: np.ndarray, text: str) -> LineLayout | None:
     """The text line of a grey name crop and its letters laid along it, or ``None`` where no line is found.

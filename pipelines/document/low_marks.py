@@ -88,14 +88,10 @@ def body_features(gray: np.ndarray, text: str) -> list[np.ndarray | None]:
         if mark is None:
             out.append(None)
             continue
-        x0, x1 = layout.edges[k], layout.edges[k + 1]
         ref = layout.letter_top(k, bare(c))
         body = max(layout.baseline - ref, 1.0)
-        half = (x1 - x0) + 0.1 * body
-        cx = (x0 + x1) / 2
-        small = layout.zone(ref - 0.15 * body, layout.baseline + 0.5 * body, cx - half, cx + half, BODY_SHAPE)
-        extra = [(x1 - x0) / body, float(base.islower())]
-        out.append(np.concatenate([small.ravel(), np.asarray(extra, np.float32)]).astype(np.float32))
+        out.append(layout.row(k, ref - 0.15 * body, layout.baseline + 0.5 * body, 2, body, BODY_SHAPE,
+                              base.islower()))
     return out
 
 
@@ -106,3 +102,4 @@ class LowMarkModel(ZoneClassifier):
     CLASSES = LOW_MARKS
     SHAPE = BODY_SHAPE
     WHAT = "low mark model"
+    PAPER_BORDER = True  # a field box ending on the baseline must not draw the letters' feet on (marks.prepare)

@@ -101,17 +101,13 @@ def letter_features(gray: np.ndarray, text: str) -> list[np.ndarray | None]:
     out: list[np.ndarray | None] = []
     for k, c in enumerate(text):
         base, mark = split_mark(c)
-        x0, x1 = layout.edges[k], layout.edges[k + 1]
         if mark is None or not (base.isupper() or base in SHORT_LOWER):
             out.append(None)
             continue
         ref = layout.letter_top(k, base)
         body = layout.baseline - ref
-        half = 1.5 * (x1 - x0) + 0.1 * body  # the letter and its neighbours: a mark is ink above one letter only
-        cx = (x0 + x1) / 2
-        small = layout.zone(ref - 0.55 * body, ref + 0.1 * body, cx - half, cx + half, ZONE_SHAPE)
-        extra = [(x1 - x0) / body, float(base.islower())]
-        out.append(np.concatenate([small.ravel(), np.asarray(extra, np.float32)]).astype(np.float32))
+        # the letter and its neighbours: a mark is ink above one letter only
+        out.append(layout.row(k, ref - 0.55 * body, ref + 0.1 * body, 3, body, ZONE_SHAPE, base.islower()))
     return out
 
 
@@ -162,9 +158,16 @@ def prepare(crop: np.ndarray, target_height: int, paper_border: bool = False) ->
     """Grey crop scaled to ``target_height`` (cubic), with an 8-pixel border: what Tesseract boxes. The border
     repeats the crop's edge rows and columns, or with ``paper_border`` is the paper's grey: a box that cuts
     through the letters' feet would otherwise draw them on below the baseline (read as an ogonek)."""
+    return _bordered(_scaled(crop, target_height), paper_border)
+
+
+def _scaled(crop: np.ndarray, target_height: int) -> np.ndarray:
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
     s = target_height / max(gray.shape[0], 1)
-    gray = cv2.resize(gray, (max(1, round(gray.shape[1] * s)), target_height), interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(gray, (max(1, round(gray.shape[1] * s)), target_height), interpolation=cv2.INTER_CUBIC)
+
+
+def _bordered(gray: np.ndarray, paper_border: bool) -> np.ndarray:
     if paper_border:
         return cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=float(np.percentile(gray, 90)))
     return cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_REPLICATE)
@@ -176,9 +179,9 @@ def letters_of(text: str) -> str:
     return "".join(bare(c) for c in unicodedata.normalize("NFC", text) if c.isalpha()).upper()
 
 
-def _probabilities(model, feats: list[np.ndarray | None], classes: tuple[str, ...]) -> np.ndarray:
+def _probabilities(model: ZoneClassifier, feats: list[np.ndarray | None]) -> np.ndarray:
     """``model``'s class probabilities per feature row (NaN rows where a row is ``None``)."""
-    probs = np.full((len(feats), len(classes)), np.nan, np.float32)
+    probs = np.full((len(feats), len(model.CLASSES)), np.nan, np.float32)
     rows = [i for i, f in enumerate(feats) if f is not None]
     if rows:
         probs[rows] = model.predict_proba(np.stack([feats[i] for i in rows]))
@@ -203,11 +206,11 @@ class MarkReader:
         read_crop = crop if read_crop is None else read_crop
         if crop.ndim < 2 or min(crop.shape[:2]) < 4 or read_crop.ndim < 2 or min(read_crop.shape[:2]) < 4:
             return None
-        gray = prepare(crop, self.cfg.target_height)
+        scaled = _scaled(crop, self.cfg.target_height)
         text = " ".join(self.boxer.read(prepare(read_crop, self.cfg.target_height)).text.split())
-        probs = _probabilities(self.model, letter_features(gray, text), MARKS)
+        probs = _probabilities(self.model, letter_features(_bordered(scaled, self.model.PAPER_BORDER), text))
         low = None if self.low is None else _probabilities(
-            self.low, body_features(prepare(crop, self.cfg.target_height, paper_border=True), text), LOW_MARKS)
+            self.low, body_features(_bordered(scaled, self.low.PAPER_BORDER), text))
         return text, probs, low
 
     def _letter(self, v: str, read: str, p: np.ndarray, against_mrz: bool = False) -> str:

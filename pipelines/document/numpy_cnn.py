@@ -73,8 +73,9 @@ def save_classifier(path: str | Path, model: object, keys: tuple[str, ...], clas
 @dataclass(frozen=True)
 class ZoneClassifier:
     """A small CNN over one image zone (two 3x3 convolutions with pooling, one hidden dense layer) plus two
-    scalar features, trained in Keras and run here in NumPy. A subclass names its classes, its zone's shape
-    and what it is (for error messages); its feature rows are the flattened zone then the two scalars.
+    scalar features, trained in Keras and run here in NumPy. A subclass names its classes, its zone's shape,
+    what it is (for error messages) and how its crops are bordered; its feature rows are the flattened zone
+    then the two scalars (``letters.LineLayout.row``).
 
     Attributes:
         k1, c1, k2, c2: convolution kernels ``(3, 3, in, out)`` and biases.
@@ -94,6 +95,7 @@ class ZoneClassifier:
     CLASSES: ClassVar[tuple[str, ...]] = ()
     SHAPE: ClassVar[tuple[int, int]] = (0, 0)
     WHAT: ClassVar[str] = "zone classifier"
+    PAPER_BORDER: ClassVar[bool] = False  # its crops are bordered with the paper's grey (``marks.prepare``)
 
     @classmethod
     def n_features(cls) -> int:
