@@ -194,8 +194,9 @@ def _synth_truth(r: dict) -> dict:
 def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("test",),
                 params: Path = REPO / "params.yaml", failures: Path | None = None) -> None:
     """Run the pipeline over the synthetic split(s) and print the table; with ``failures``, also write
-    one JSON line per field read wrong (document id, family/side, field, read, truth) and per false alarm
-    (``alarm``: the failed check, its reason, the value reported). The identities
+    one JSON line per field read wrong (document id, family/side, field, read, truth), per false alarm
+    (``alarm``: the failed check, its reason, the value reported) and per document whose family was taken
+    for another (``family``: the one reported). The identities
     are generated, so writing them is no personal data; never point this at real documents."""
     import numpy as np
 
@@ -225,7 +226,7 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
     from pipelines.document.image_io import decode_image
 
     verify_document(decode_image(synth_dir / test[0]["image"], cfg.input), cfg, stages)
-    lat, cpu, orient_ok, errors = [], [], 0, 0
+    lat, cpu, orient_ok, family_ok, errors = [], [], 0, 0, 0
     missed: list[dict] = []
     portraits = [0, 0]  # fronts whose portrait was handed to the face stage, fronts
     stage_ms: dict[str, list[float]] = {}
@@ -252,6 +253,10 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
             stage_ms.setdefault(stage, []).append(ms)
         if res is not None:  # from the portrait, else the MRZ, or on a licence back its PDF417 symbol
             orient_ok += res.orientation.angle % 360 == r["orientation"] % 360
+            read_family = res.family.value if res.family is not None else ""
+            family_ok += read_family == r["family"]
+            if read_family != r["family"]:
+                missed.append({"id": r["id"], "doc": f"{r['family']}/{r['side']}", "family": read_family})
         if r["side"] == "front":
             portraits[0] += res is not None and res.portrait is not None
             portraits[1] += 1
@@ -298,6 +303,7 @@ def bench_synth(limit: int | None, synth_dir: Path, splits: tuple[str, ...] = ("
           f"{params.name})")
     print(f"{'metric':<40} {'value':>10}")
     print(f"{'orientation accuracy':<40} {orient_ok / n:10.3f}")
+    print(f"{'document family right':<40} {family_ok:>5d}/{n:<4d}")
     print(f"{'portrait found (fronts)':<40} {portraits[0]:>5d}/{portraits[1]:<4d}")
     for f in Field:
         print(f"{'exact match ' + f.value:<40} {exact[f] / n:10.3f}")

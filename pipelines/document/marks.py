@@ -9,7 +9,9 @@ above each letter: none, acute, grave, circumflex, caron, diaeresis, tilde, ring
 acute.
 
 The rule is conservative, because a wrong mark breaks a name that was right. A mark that some reading saw
-(the value, or Tesseract's reading of the crop) may be replaced by another shape at ``min_probability``;
+(the value, or Tesseract's reading of the crop) may be replaced by another shape at ``min_probability``,
+unless both readings saw it (``LUCÍA`` is not made ``LUCÏA``); a mark only the reading of the crop saw is
+added where the classifier also finds that shape likeliest, at ``read_probability`` (``JOAQUÍN``);
 a mark no reading saw is added only where the classifier is sure at ``add_probability`` that a mark is
 there, in the shape it finds most probable; a mark is never removed. The letter with its
 new mark must exist as one character of Latin-1 or Latin Extended-A, the letters of European names
@@ -127,7 +129,10 @@ class MarkConfig:
         enabled: re-read the marks of printed (OCR) names.
         model: the trained weights (``train_marks`` stage output).
         min_probability: a mark a reading saw (in the value, or in Tesseract's reading of the crop) is
-            replaced by another when the classifier gives that one at least this.
+            replaced by another when the classifier gives that one at least this; a mark both readings saw
+            is kept.
+        read_probability: a mark only Tesseract's reading of the crop saw (the value has none there) is added
+            in that shape where it is also the classifier's likeliest and has at least this probability.
         add_probability: a mark where no reading saw one is added when the classifier gives *a* mark (one
             minus the probability of none) at least this and the added shape is its most probable mark
             (above 1: never). Marks are never removed: where Tesseract reads one it is nearly always there.
@@ -141,6 +146,7 @@ class MarkConfig:
     enabled: bool = True
     model: str = "models/weights/marks.npz"
     min_probability: float = 0.8
+    read_probability: float = 0.5
     add_probability: float = 0.97
     target_height: int = 96
     low_enabled: bool = True
@@ -236,7 +242,10 @@ class MarkReader:
         best = read_mark if disproved and read_mark in options else max(options, key=lambda m: p[MARKS.index(m)])
         if best == mark:
             return v
-        if not disproved and marked and p[MARKS.index(best)] < self.cfg.min_probability:
+        if not disproved and mark != "none" and mark == read_mark:
+            return v  # both readings saw this shape: the classifier alone does not overrule them
+        bar = self.cfg.read_probability if mark == "none" and read_mark == best else self.cfg.min_probability
+        if not disproved and marked and p[MARKS.index(best)] < bar:
             return v
         if not disproved and not marked and not self._sure_mark(p, best):
             return v

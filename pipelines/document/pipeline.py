@@ -79,7 +79,14 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #: 28: an outline must be 10 face boxes or more, not 6 (the portrait's own frame is 6-8; real data pages >= 19)
 #: 29: marks through or below letters (Ł, Ø, Ç, Ę) re-read on printed names by a second classifier
 #:     (low_marks.py; MarkReader._low_letter): MAŁGORZATA read as MALGORZATA, ŁĘCKI as ŁECKI
-PIPELINE_VERSION = "document-29"
+#: 30: a printed name a valid MRZ contradicts is replaced by the line that reads as the MRZ's name, where one
+#:     does (pipeline._printed_names): the nationality's PRT or the state's UTOPIA read as a given name; a mark
+#:     both readings saw is kept, one only the crop's reading saw added at 0.5 (MarkConfig.read_probability)
+#: 31: a TD2 reading coded P is a passport's TD3 (mrz_reader._passport_as_td2) and names the passport family; an
+#:     MRZ no check digit of which verifies names none and gives no values (pipeline._family, _mrz_values)
+#: 32: a printed name Tesseract read at 0.88 or more is not given up for an MRZ name of as many letters
+#:     (resolve._doubtful_name, document_validation.sure_name_confidence): the MRZ's PLOTR for PIOTR
+PIPELINE_VERSION = "document-32"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {
@@ -220,11 +227,24 @@ class DocumentResult:
 
 
 def _family(mrz: MrzReading | None, barcodes: tuple[Barcode, ...], is_card: bool | None) -> DocumentFamily | None:
-    if mrz is not None:
-        return DocumentFamily.PASSPORT_TD3 if mrz.layout.value == "TD3" else DocumentFamily.ID_CARD_TD1
+    """The document family from its MRZ (a TD3 or a passport's document code ``P``: the passport family), an
+    AAMVA barcode or a card without either (a licence front); ``None`` where the document's title must tell
+    (``title.py``). An MRZ no check digit of which verifies names no family: lines of a licence front taken
+    for an MRZ (``YSTISNJONUSAIWCG<<<``), or an MRZ too misread to tell."""
+    if mrz is not None and mrz.n_valid_checks > 0:
+        passport = mrz.layout.value == "TD3" or mrz.fields.document_code.startswith("P")
+        return DocumentFamily.PASSPORT_TD3 if passport else DocumentFamily.ID_CARD_TD1
     if any(b.aamva() is not None for b in barcodes):
         return DocumentFamily.DRIVER_LICENSE_AAMVA
+    if mrz is not None:
+        return None
     return DocumentFamily.DRIVER_LICENSE_AAMVA if is_card else None
+
+
+def _mrz_values(mrz: MrzReading | None, today: dt.date | None) -> dict:
+    """``{Field: value}`` the MRZ gives (``validation.mrz_values``); none from an MRZ no check digit of which
+    verifies: lines of a licence front taken for one (a surname ``SOFROEMREOVOB``), or too misread to trust."""
+    return mrz_values(mrz, today) if mrz is not None and mrz.n_valid_checks > 0 else {}
 
 
 def _warp(warper: DocumentWarper, upright: np.ndarray, *, required: bool,
@@ -300,16 +320,30 @@ def _normalize_ocr(ocr: dict, family: DocumentFamily | None) -> dict:
 
 
 def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: FieldReader, ocr: dict,
-                   cfg: DocumentConfig) -> dict:
+                   disagree: set[str], cfg: DocumentConfig) -> dict:
     """Names the valid MRZ gave, replaced by their printed spelling where a text line reads as them, or given
     the hyphens their own misread printed line shows (``ocr``: the raw readings); printed names that are the
-    MRZ's but for lost diacritics (``KOHLER`` for ``KOEHLER``), with those put back."""
+    MRZ's but for lost diacritics (``KOHLER`` for ``KOEHLER``), with those put back.
+
+    A printed name the valid MRZ contradicts (``disagree``: the failed cross-checks' fields) is replaced by
+    the printed line that reads as the MRZ name letter for letter, where one does: the field models had read
+    the name off another line (the nationality's ``PRT``, the issuing state's ``UTOPIA``). Only an MRZ that
+    gives both names is trusted so: a names row read with one name had lost the other, and what is left may
+    sit in the wrong field (``EVA<<<`` for ``MOREAU<<EVA``). A tampered name stays: the name it replaced is
+    printed nowhere else, as a tampered birth date is (``birth_date.py``)."""
     exclude = layout.word_indices(f for f in layout.fields if f not in NAME_FIELDS)
+    both_names = all(mrz_vals.get(g) for g in NAME_FIELDS)
     out = dict(fields)
     for f in NAME_FIELDS:
         r = fields.get(f)
         if r is None or f not in mrz_vals:
             continue
+        if r.source == "ocr" and f.value in disagree and both_names:
+            found = find_printed_name(f, mrz_vals[f], layout, reader, exclude, cfg.ocr.mrz_name_lines,
+                                      (cfg.text.extend_x, cfg.text.extend_y))
+            if found is not None and mrz_form(found.text) == mrz_vals[f]:
+                out[f] = FieldResult(found.text, "ocr", found.confidence, found.box)
+                continue
         if r.source == "ocr":
             if mrz_form(r.value) != mrz_vals[f]:
                 value = respace(r.value, mrz_vals[f]) or r.value
@@ -528,7 +562,7 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
             t["ocr"] = (time.perf_counter() - t0) * 1e3
 
     t0 = time.perf_counter()
-    mrz_vals = mrz_values(mrz, today) if mrz is not None else {}
+    mrz_vals = _mrz_values(mrz, today)
     aamva = next((a for b in barcodes if (a := b.aamva()) is not None), None)
     bar_vals = barcode_values(aamva) if aamva is not None else {}
     mrz_proven = mrz_evidence(mrz, mrz_vals) if mrz is not None else {}
@@ -561,11 +595,12 @@ def verify_document(image: np.ndarray | bytes | str | Path, cfg: DocumentConfig,
     disagree = {c.name.split(".", 1)[1] for c in checks if not c.passed and c.name.split(".")[0] in ("mrz", "barcode")}
     fields = resolve_fields(ocr, ocr_values, mrz, mrz_vals, bar_vals, disagree,
                             min_name_confidence=cfg.validation.min_name_confidence,
+                            sure_name_confidence=cfg.validation.sure_name_confidence,
                             name_similarity=cfg.validation.name_similarity)
     t["validation"] = (time.perf_counter() - t0) * 1e3
     if layout is not None and mrz is not None and mrz.valid and cfg.ocr.mrz_name_lines > 0:
         t0 = time.perf_counter()
-        fields = _printed_names(fields, mrz_vals, layout, stages.reader, ocr, cfg)
+        fields = _printed_names(fields, mrz_vals, layout, stages.reader, ocr, disagree, cfg)
         t["printed_names"] = (time.perf_counter() - t0) * 1e3
     if page is not None and stages.marks is not None:
         t0 = time.perf_counter()

@@ -18,8 +18,9 @@ result carries. The rules follow what each source can prove:
   (``SCHNEIDER`` read as ``CHEIDE``). Where the printed name disagrees with them, the printed
   name wins unless it is itself doubtful: Tesseract's confidence below
   ``min_name_confidence``, or it has as many letters as the MRZ name and differs by a few
-  substitutions, or it is the MRZ name with two adjacent letters read as one other letter
-  (``TOUS`` for ``TOMAS``): errors printed-font OCR makes and the MRZ's OCR-B font resists.
+  substitutions (unless read at ``sure_name_confidence``: the MRZ's OCR misreads too, PLOTR for
+  PIOTR), or it is the MRZ name with two adjacent letters read as one other letter (``TOUS`` for
+  ``TOMAS``): errors printed-font OCR makes and the MRZ's OCR-B font resists.
 * A printed name that is the MRZ's *other* name (the field models mixed up given names and
   surname) is never reported for this field: the MRZ's value is. Nor is the other printed name
   where it disagrees with the MRZ: the models that put one name on the wrong line read the
@@ -68,7 +69,8 @@ def check_digit_blind(printed: str, mrz_value: str) -> bool:
         return False
 
 
-def _doubtful_name(printed: str, confidence: float, mrz_name: str, min_confidence: float) -> bool:
+def _doubtful_name(printed: str, confidence: float, mrz_name: str, min_confidence: float,
+                   sure_confidence: float) -> bool:
     """Whether a printed name that disagrees with the MRZ's should give way to it."""
     if confidence < min_confidence:
         return True
@@ -77,12 +79,14 @@ def _doubtful_name(printed: str, confidence: float, mrz_name: str, min_confidenc
     if similarity(mine, mrz_name) < 0.5:
         return False
     # As many letters, mostly alike: a substitution, and the MRZ's OCR-B glyphs read better than
-    # the printed fonts. A different letter count is mostly the MRZ reader's error (lost letters, or
-    # fillers read as letters), where the printed name is the better reading; except a printed
-    # reading that is the MRZ name with two adjacent letters merged into one ("TOUS" for TOMAS,
-    # "UAM" for LIAM, "JUUA" for JULIA): the printed font's thin "LI" and "MA" pairs misread.
+    # the printed fonts, unless Tesseract was sure of the printed reading (``sure_confidence``): the
+    # MRZ's reads misread too (PLOTR for PIOTR, EKAA for KAYA). A different letter count is mostly the
+    # MRZ reader's error (lost letters, or fillers read as letters), where the printed name is the
+    # better reading; except a printed reading that is the MRZ name with two adjacent letters merged
+    # into one ("TOUS" for TOMAS, "UAM" for LIAM, "JUUA" for JULIA): the printed font's thin "LI" and
+    # "MA" pairs misread.
     if len(letters) == len(mrz_letters):
-        return True
+        return confidence < sure_confidence
     return _merged_pair(letters, mrz_letters)
 
 
@@ -98,7 +102,7 @@ def _merged_pair(short: str, long: str) -> bool:
 
 
 def _printed_wins(f: Field, printed: str, confidence: float, mrz_proves: bool, mrz_vals: dict, bar_vals: dict,
-                  differs: bool, min_name_confidence: float, name_similarity: float, swapped: set) -> bool:
+                  differs: bool, min_name_confidence: float, sure_name_confidence: float, swapped: set) -> bool:
     """Whether the printed value is reported (see the module docstring); ``mrz_proves``: the MRZ is valid, or
     guards this field with a digit that verifies; ``swapped``: the name fields whose printed value is the
     valid MRZ's other name."""
@@ -113,12 +117,13 @@ def _printed_wins(f: Field, printed: str, confidence: float, mrz_proves: bool, m
     if f not in mrz_vals or not mrz_proves:
         return True
     if f in OTHER_NAME:
-        return not _doubtful_name(printed, confidence, mrz_vals[f], min_name_confidence)
+        return not _doubtful_name(printed, confidence, mrz_vals[f], min_name_confidence, sure_name_confidence)
     return f is Field.ID_NUMBER and check_digit_blind(printed, mrz_vals[f])
 
 
 def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals: dict, bar_vals: dict,
-                   disagree: set[str], *, min_name_confidence: float, name_similarity: float) -> dict:
+                   disagree: set[str], *, min_name_confidence: float, sure_name_confidence: float,
+                   name_similarity: float) -> dict:
     """``{Field: FieldResult}`` from every source's normalized values.
 
     Args:
@@ -127,6 +132,8 @@ def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals
         mrz: the MRZ reading (its validity decides whether its values are verified).
         disagree: field names (``"last_name"``...) whose MRZ or barcode cross-check failed.
         min_name_confidence: least OCR confidence for a printed name to outrank the MRZ's.
+        sure_name_confidence: least OCR confidence for a printed name to outrank an MRZ name of as many
+            letters that differs by a few substitutions.
         name_similarity: least similarity for two readings of a name to agree (see ``names_agree``).
     """
     mrz_valid = mrz is not None and mrz.valid
@@ -139,7 +146,8 @@ def resolve_fields(ocr: dict, ocr_values: dict, mrz: MrzReading | None, mrz_vals
         printed = ocr_values.get(f)
         proven = mrz_valid or (f is Field.DATE_OF_BIRTH and dob_proven)
         if printed is not None and _printed_wins(f, printed, ocr[f].confidence, proven, mrz_vals, bar_vals,
-                                                 f.value in disagree, min_name_confidence, name_similarity, swapped):
+                                                 f.value in disagree, min_name_confidence, sure_name_confidence,
+                                                 swapped):
             out[f] = FieldResult(printed, "ocr", ocr[f].confidence, ocr[f].box)
         elif f in mrz_vals and mrz is not None and (mrz_valid or f not in bar_vals):
             # a printed name the MRZ's outranked was misread on this field's own line: its box stays, where

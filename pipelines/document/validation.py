@@ -36,12 +36,15 @@ class ValidationConfig:
         name_similarity: least similarity (1 - normalized edit distance) for an OCR name to match the MRZ.
         min_name_confidence: least Tesseract confidence (0..1) for a printed name to be reported
             over a disagreeing MRZ name (MRZ names have no check digit; see ``resolve.py``).
+        sure_name_confidence: least Tesseract confidence for a printed name to be reported over an MRZ
+            name of as many letters that differs by a few substitutions (below it, the MRZ's reads better).
     """
 
     min_age_years: int = 0
     max_age_years: int = 120
     name_similarity: float = 0.85
     min_name_confidence: float = 0.5
+    sure_name_confidence: float = 0.88
 
 
 def normalize_name(text: str) -> str:

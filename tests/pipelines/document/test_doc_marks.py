@@ -204,3 +204,18 @@ def test_a_mark_no_reading_saw_is_added_when_some_mark_is_sure_and_its_shape_the
     assert _ProbsReader("JOAQUIN", {5: {"acute": 0.7, "double_acute": 0.2, "none": 0.1}})(crop, "JOAQUIN") is None
     # the likeliest mark is one the letter cannot carry: no other shape is put in its place
     assert _ProbsReader("JOAQUIN", {5: {"double_acute": 0.6, "acute": 0.39, "none": 0.01}})(crop, "JOAQUIN") is None
+
+
+def test_a_mark_both_readings_saw_stays_and_one_the_crop_reading_saw_needs_less_to_be_added():
+    crop = np.zeros((20, 60, 3), np.uint8)
+    # the value and Tesseract's reading of the crop both carry the acute: the classifier's diaeresis does not
+    # replace it, however sure
+    assert _ProbsReader("LUCÍA", {3: {"diaeresis": 0.94, "acute": 0.04, "none": 0.02}})(crop, "LUCÍA") is None
+    # only one reading saw the acute: a sure classifier still reshapes it
+    assert _ProbsReader("LUCIA", {3: {"diaeresis": 0.94, "acute": 0.04, "none": 0.02}})(crop, "LUCÍA") == "LUCÏA"
+    # the reading of the crop saw an acute the value lacks, the classifier finds it likeliest: added at 0.5
+    read = _ProbsReader("JOAQUÍN", {5: {"acute": 0.6, "none": 0.3, "diaeresis": 0.1}})
+    assert read(crop, "JOAQUIN") == "JOAQUÍN"
+    # ... not where the classifier finds another shape likelier, nor below read_probability
+    assert _ProbsReader("JOAQUÍN", {5: {"diaeresis": 0.6, "acute": 0.3}})(crop, "JOAQUIN") is None
+    assert _ProbsReader("JOAQUÍN", {5: {"acute": 0.4, "none": 0.6}})(crop, "JOAQUIN") is None

@@ -163,5 +163,23 @@ def test_a_td3_whose_fillers_ocr_shortened_is_read_as_td3_not_td2():
     td3_crops = [_mrz_like_line(44, 16), _mrz_like_line(44, 16)]
     out = reader._prefer_td3(td2, td3_crops)
     assert out.layout is MrzLayout.TD3 and out.valid and out.fields.document_number == "L898902C3"
-    # the chevrons of a real TD2 are 36 cells apart: it stays a TD2
-    assert reader._prefer_td3(td2, [_mrz_like_line(36, 8), _mrz_like_line(36, 8)]) is td2
+    # the chevrons of a real TD2 (an identity card, coded I) are 36 cells apart: it stays a TD2
+    card = parse_lines(("I" + short[0][1:], short[1]))
+    assert card.layout is MrzLayout.TD2 and card.valid
+    assert reader._prefer_td3(card, [_mrz_like_line(36, 8), _mrz_like_line(36, 8)]) is card
+    # a passport (P) is a TD3 whatever the pitch says: ICAO 9303 issues no TD2 passport
+    out = reader._prefer_td3(td2, [_mrz_like_line(36, 8), _mrz_like_line(36, 8)])
+    assert out.layout is MrzLayout.TD3 and out.fields.document_number == "L898902C3"
+
+
+def test_a_passport_read_as_td2_loses_to_its_td3_reading_on_a_tie():
+    from pipelines.document.mrz_reader import _better
+
+    # one misread in the document number: neither layout is valid, both verify the dates alike
+    short = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "L898902C35UTO7408122F1204159<<<<<<<8")
+    td2, td3 = (repair(list(short), lay) for lay in (MrzLayout.TD2, MrzLayout.TD3))
+    assert not td2.valid and not td3.valid and td2.n_valid_checks <= td3.n_valid_checks
+    assert _better(td2, td3) is td3 and _better(td3, td2) is td3
+    assert td2.n_valid_checks == td3.n_valid_checks == 2  # a tie, before the document code decides it
+    card = repair(["I" + short[0][1:], short[1]], MrzLayout.TD2)  # an identity card keeps its tie as read
+    assert card.n_valid_checks == 2 and _better(card, td3) is card

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pipelines.document.fields import FieldReader, OcrConfig
+from pipelines.document.pipeline import DocumentConfig, _printed_names
 from pipelines.document.printed_names import find_printed_name, respace
+from pipelines.document.resolve import FieldResult
 from tests.pipelines.document.test_doc_labels import FONT, _card, _layout
 from veid.types import Field
 
@@ -81,3 +83,37 @@ def test_the_hyphens_a_misread_printed_name_shows_at_the_mrz_word_breaks_are_kep
     assert hyphenate("GÓMEZ PÉREZ", "GOMEZ PEREZ") is None  # no hyphen printed
     assert hyphenate("GOM-EZPEREZ", "GOMEZ PEREZ") is None  # a hyphen away from the MRZ's word break
     assert hyphenate("ANNA", "ANNA") is None
+
+
+def _printed(value: str, box) -> FieldResult:
+    return FieldResult(value, "ocr", 0.95, box)
+
+
+def test_a_printed_name_the_valid_mrz_contradicts_gives_way_to_the_line_that_reads_as_the_mrz_name(reader):
+    image, boxes, values = _card([("Nationality", "PRT"), ("Given names", "OLIVER"), ("Surname", "KAYA")])
+    prt, oliver, kaya = (boxes[v] for v in values)
+    layout = _layout(image, boxes, {Field.FIRST_NAME: [values[0]], Field.LAST_NAME: [values[2]]})
+    cfg = DocumentConfig()
+    fields = {Field.FIRST_NAME: _printed("PRT", prt), Field.LAST_NAME: _printed("KAYA", kaya)}
+    mrz = {Field.FIRST_NAME: "OLIVER", Field.LAST_NAME: "KAYA"}
+    # the field models read the nationality's line as the given name: the MRZ's name is printed elsewhere
+    out = _printed_names(fields, mrz, layout, reader, {}, {"first_name"}, cfg)
+    assert out[Field.FIRST_NAME].value == "OLIVER" and out[Field.FIRST_NAME].source == "ocr"
+    assert out[Field.FIRST_NAME].box.iou(oliver) > 0.5
+    assert out[Field.LAST_NAME] == fields[Field.LAST_NAME]
+    # a tampered given name: the MRZ's is printed nowhere, the printed one stays (its check stays failed)
+    tampered = _printed_names(fields, {**mrz, Field.FIRST_NAME: "JAN"}, layout, reader, {}, {"first_name"}, cfg)
+    assert tampered == fields
+    # only where the cross-check failed is a line looked for
+    assert _printed_names(fields, mrz, layout, reader, {}, set(), cfg) == fields
+
+
+def test_an_mrz_names_row_read_with_one_name_is_not_trusted_to_replace_a_printed_name(reader):
+    image, boxes, values = _card([("Given names", "EVA"), ("Surname", "MOREAU")])
+    eva, moreau = (boxes[v] for v in values)
+    layout = _layout(image, boxes, {Field.FIRST_NAME: [values[0]], Field.LAST_NAME: [values[1]]})
+    fields = {Field.FIRST_NAME: _printed("EVA", eva), Field.LAST_NAME: _printed("MOREAU", moreau)}
+    # MOREAU<<EVA read as EVA<<<: its surname is the given name, and EVA is printed (on the given name's line)
+    out = _printed_names(fields, {Field.LAST_NAME: "EVA", Field.FIRST_NAME: ""}, layout, reader, {}, {"last_name"},
+                         DocumentConfig())
+    assert out == fields

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipelines.document.fields import FieldLayout, TextBox
 from pipelines.document.title import TitleConfig, TitleReader, classify_title
-from veid.types import Box, DocumentFamily, Quad
+from veid.types import Box, DocumentFamily, Field, Quad
 
 AAMVA = DocumentFamily.DRIVER_LICENSE_AAMVA
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -64,3 +64,28 @@ def test_a_title_lower_down_or_another_title_says_nothing():
     assert TitleReader(TitleConfig())(image, layout) is None  # the licence words are not in the top band
     image, layout = _card([("PASSPORT", 15, 40)])
     assert TitleReader(TitleConfig())(image, layout) is None
+
+
+def test_an_mrz_no_check_digit_of_which_verifies_leaves_the_family_to_the_title():
+    from pipelines.document.mrz import parse_lines
+    from pipelines.document.pipeline import _family, _mrz_values
+
+    # lines of a licence front read as a TD2: nothing verifies, it names no family (the title will) and gives
+    # no field values
+    junk = parse_lines(("YSTISNJONUSAIWCG<<<<<<<<<<<<<<<<<<<<", "OV<<D<<<<<<<<<<<<<01<0<<<<<<<<<<<<<<"))
+    assert junk.n_valid_checks == 0
+    assert _family(junk, (), is_card=True) is None
+    assert _mrz_values(junk, None) == {} and _mrz_values(None, None) == {}
+    # a misread passport MRZ whose dates still verify names the passport family
+    misread = parse_lines(("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+                           "L898902C35UTO7408122F1204159ZE184226B<<<<<10"))
+    assert not misread.valid and misread.n_valid_checks > 0
+    assert _family(misread, (), is_card=False) is DocumentFamily.PASSPORT_TD3
+    assert _mrz_values(misread, None)[Field.LAST_NAME] == "ERIKSSON"
+    # a passport's MRZ read short as a TD2 (its document code P) still names the passport family
+    short = parse_lines(("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "L898902C36UTO7408122F1204159<<<<<<<8"))
+    assert short.layout.value == "TD2" and _family(short, (), is_card=False) is DocumentFamily.PASSPORT_TD3
+    card = parse_lines(("I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "L898902C36UTO7408122F1204159<<<<<<<8"))
+    assert _family(card, (), is_card=True) is DocumentFamily.ID_CARD_TD1
+    assert _family(None, (), is_card=True) is DocumentFamily.DRIVER_LICENSE_AAMVA  # a card with no MRZ
+    assert _family(None, (), is_card=False) is None

@@ -23,7 +23,7 @@ L, F, ID, DOB = Field.LAST_NAME, Field.FIRST_NAME, Field.ID_NUMBER, Field.DATE_O
 def _resolve(printed: dict, confidence: float = 0.9, mrz=VALID, mrz_vals=None, bar_vals=None, disagree=()):
     ocr = {f: FieldText(f, v, confidence, Box(0, 0, 10, 10)) for f, v in printed.items()}
     out = resolve_fields(ocr, dict(printed), mrz, mrz_vals or {}, bar_vals or {}, set(disagree),
-                         min_name_confidence=0.5, name_similarity=0.85)
+                         min_name_confidence=0.5, sure_name_confidence=0.88, name_similarity=0.85)
     return {f: (r.value, r.source) for f, r in out.items()}
 
 
@@ -39,7 +39,10 @@ def test_the_mrz_name_wins_over_a_doubtful_printed_one():
     # the printed "surname" is the MRZ's given name (the field models swapped them)
     assert _resolve({L: "PIETER"}, mrz_vals={L: "ELY", F: "PITER"}, disagree={"last_name"})[L] == ("ELY", "mrz")
     # same letter count, one substitution: the OCR-B glyphs of the MRZ read better
-    assert _resolve({F: "TEON"}, mrz_vals={F: "LEON"}, disagree={"first_name"})[F] == ("LEON", "mrz")
+    assert _resolve({F: "TEON"}, 0.8, mrz_vals={F: "LEON"}, disagree={"first_name"})[F] == ("LEON", "mrz")
+    # ... unless Tesseract was sure of the printed name: the MRZ's OCR misreads too
+    assert _resolve({F: "PIOTR"}, 0.96, mrz_vals={F: "PLOTR"}, disagree={"first_name"})[F] == ("PIOTR", "ocr")
+    assert _resolve({F: "PIOTR"}, 0.87, mrz_vals={F: "PLOTR"}, disagree={"first_name"})[F] == ("PLOTR", "mrz")
 
 
 @pytest.mark.parametrize(("printed", "mrz_name", "source"), [
@@ -131,10 +134,10 @@ def test_no_swap_is_inferred_when_the_mrz_lost_one_of_the_names():
 def test_an_mrz_name_that_outranked_its_misread_printed_line_keeps_that_lines_box():
     ocr = {F: FieldText(F, "TOUS", 0.9, Box(5, 5, 50, 20)), L: FieldText(L, "HUGO", 0.9, Box(5, 30, 50, 45))}
     out = resolve_fields(ocr, {F: "TOUS", L: "HUGO"}, VALID, {F: "TOMAS", L: "HUGO"}, {}, {"first_name"},
-                         min_name_confidence=0.5, name_similarity=0.85)
+                         min_name_confidence=0.5, sure_name_confidence=0.88, name_similarity=0.85)
     assert (out[F].value, out[F].source, out[F].box) == ("TOMAS", "mrz", Box(5, 5, 50, 20))
     # a printed name that is the MRZ's other name was read off the wrong line: no box for this field
     ocr = {L: FieldText(L, "TOMAS", 0.9, Box(5, 30, 50, 45))}
     out = resolve_fields(ocr, {L: "TOMAS"}, VALID, {F: "TOMAS", L: "KRUEGER"}, {}, {"last_name"},
-                         min_name_confidence=0.5, name_similarity=0.85)
+                         min_name_confidence=0.5, sure_name_confidence=0.88, name_similarity=0.85)
     assert (out[L].value, out[L].source, out[L].box) == ("KRUEGER", "mrz", None)
