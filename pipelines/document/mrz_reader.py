@@ -37,8 +37,8 @@ class MrzReaderConfig:
         max_calls: most Tesseract calls per image (bounds the worst-case time).
         workers: Tesseract processes run at once.
         try_rotations: also search the image rotated by 90/180/270 degrees when nothing valid is found.
-        prefer_td3: a two-line reading valid as TD2 that is also valid as TD3 is reported as TD3 (see
-            :meth:`MrzReader._prefer_td3`).
+        prefer_td3: a two-line reading valid as TD2 that is also valid as TD3, or coded as a passport, is
+            reported as TD3 (see :meth:`MrzReader._prefer_td3`).
     """
 
     work_size: int = 1000
