@@ -26,6 +26,12 @@ take a shape written as the bare letter (``mrz_name``): the one Tesseract read o
 such a shape (``FERNÄNDEZ`` valued, ``FERNÁNDEZ`` read on the crop), else the classifier's most probable at
 any probability; the result is kept only when it then transliterates to the MRZ's name (``LÓPEZ``). The
 other marks keep the rule above.
+
+Where Tesseract's reading of the crop does not spell the value (``TURSE`` for ``TOMAS``), no letter can be
+placed from it; where it read something there and a valid MRZ confirms the value's letters, the value's own
+letters are laid along the line instead (``TOMÁS``, ``LEFÈVRE``). Not where it read nothing: on such crops
+the ink is too faint or the line mis-boxed, and the value's capitals laid over a title-case line put marks
+on them (``ŜOFIA``, ``ÔLIVER``).
 """
 
 from __future__ import annotations
@@ -195,8 +201,8 @@ def _probabilities(model: ZoneClassifier, feats: list[np.ndarray | None]) -> np.
 
 
 class MarkReader:
-    """``(name crop, value) -> value with its marks re-read``, or ``None`` when nothing changes or what
-    Tesseract reads on the crop does not spell the value's letters (then no letter can be placed).
+    """``(name crop, value) -> value with its marks re-read``, or ``None`` when nothing changes or no letter
+    can be placed (what Tesseract reads on the crop does not spell the value's letters; see :meth:`__call__`).
 
     ``low``: the classifier of marks through or below letters (``low_marks.py``); without it only the
     marks above letters are read."""
@@ -212,12 +218,17 @@ class MarkReader:
         read_crop = crop if read_crop is None else read_crop
         if crop.ndim < 2 or min(crop.shape[:2]) < 4 or read_crop.ndim < 2 or min(read_crop.shape[:2]) < 4:
             return None
-        scaled = _scaled(crop, self.cfg.target_height)
         text = " ".join(self.boxer.read(prepare(read_crop, self.cfg.target_height)).text.split())
+        return (text, *self._classified(crop, text))
+
+    def _classified(self, crop: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per character of ``text`` laid along ``crop``'s text line, the mark classes above it and (with a
+        low-mark classifier) through or below it (NaN rows where no mark can be read)."""
+        scaled = _scaled(crop, self.cfg.target_height)
         probs = _probabilities(self.model, letter_features(_bordered(scaled, self.model.PAPER_BORDER), text))
         low = None if self.low is None else _probabilities(
             self.low, body_features(_bordered(scaled, self.low.PAPER_BORDER), text))
-        return text, probs, low
+        return probs, low
 
     def _letter(self, v: str, read: str, p: np.ndarray, against_mrz: bool = False) -> str:
         """The value's letter ``v`` (Tesseract read ``read`` there), given its mark probabilities ``p``;
@@ -298,7 +309,9 @@ class MarkReader:
 
     def __call__(self, crop: np.ndarray, value: str, read_crop: np.ndarray | None = None,
                  mrz_name: str | None = None) -> str | None:
-        """``value`` with its marks re-read in ``crop`` (``None``: unchanged, or its letters not found).
+        """``value`` with its marks re-read in ``crop`` (``None``: unchanged, or its letters not found: what
+        Tesseract reads on the crop does not spell them, unless it read something there and ``mrz_name``
+        confirms the value's letters, whose own letters are then laid along the line).
 
         ``mrz_name``: the name in a valid MRZ (ICAO transliteration, ``<`` as space). When ``value``
         transliterates otherwise, its marks written as more than their letter (``Ö``: ``OE``) are re-decided
@@ -311,7 +324,13 @@ class MarkReader:
         text, probs, low = found
         letters = [(i, c) for i, c in enumerate(text) if c.isalpha()]
         if "".join(bare(c) for _, c in letters).upper() != letters_of(value):
-            return None
+            if not (text and mrz_name is not None and mrz_form(value) == mrz_name):
+                return None
+            # Tesseract read a line on the crop, misread (TURSE), and a valid MRZ confirms the value's letters:
+            # the value's own letters are laid along the line
+            text = unicodedata.normalize("NFC", value)
+            probs, low = self._classified(crop, text)
+            letters = [(i, c) for i, c in enumerate(text) if c.isalpha()]
         out = self._decide(value, letters, probs, low)
         if mrz_name is not None and mrz_form(value) != mrz_name and (out is None or mrz_form(out) != mrz_name):
             fixed = self._decide(value, letters, probs, low, against_mrz=True)

@@ -86,7 +86,9 @@ from veid.types import Box, CheckResult, DocumentFamily, Field, ModelVersion
 #:     MRZ no check digit of which verifies names none and gives no values (pipeline._family, _mrz_values)
 #: 32: a printed name Tesseract read at 0.88 or more is not given up for an MRZ name of as many letters
 #:     (resolve._doubtful_name, document_validation.sure_name_confidence): the MRZ's PLOTR for PIOTR
-PIPELINE_VERSION = "document-32"
+#: 33: where Tesseract misread the name crop (TURSE) and a valid MRZ confirms the value's letters, the marks are
+#:     read with the value's own letters laid along the line (marks.MarkReader.__call__): TOMÁS, LEFÈVRE
+PIPELINE_VERSION = "document-33"
 
 #: params.yaml section of each stage's config.
 SECTIONS = {

@@ -219,3 +219,26 @@ def test_a_mark_both_readings_saw_stays_and_one_the_crop_reading_saw_needs_less_
     # ... not where the classifier finds another shape likelier, nor below read_probability
     assert _ProbsReader("JOAQUÍN", {5: {"diaeresis": 0.6, "acute": 0.3}})(crop, "JOAQUIN") is None
     assert _ProbsReader("JOAQUÍN", {5: {"acute": 0.4, "none": 0.6}})(crop, "JOAQUIN") is None
+
+
+class _LaidReader(_ProbsReader):
+    """A mark reader whose Tesseract reading of the crop is ``text``, and whose classifier gives ``laid`` for
+    the value's own letters laid along the line."""
+
+    def __init__(self, text: str, laid: dict[int, dict[str, float]]) -> None:
+        super().__init__(text, {})
+        self.laid = laid
+
+    def _classified(self, crop, text):
+        rows = [self.laid.get(i, {"none": 1.0}) for i in range(len(text))]
+        return np.array([[row.get(m, 0.0) for m in MARKS] for row in rows]), None
+
+
+def test_a_misread_crop_lays_the_value_s_letters_where_a_valid_mrz_confirms_them():
+    crop = np.zeros((20, 60, 3), np.uint8)
+    acute_on_a = {3: {"acute": 0.99, "none": 0.01}}
+    # Tesseract read TURSE on the crop: the letters of TOMAS, confirmed by the MRZ, are laid along the line
+    assert _LaidReader("TURSE", acute_on_a)(crop, "TOMAS", mrz_name="TOMAS") == "TOMÁS"
+    assert _LaidReader("TURSE", acute_on_a)(crop, "TOMAS") is None  # no MRZ: no letter can be placed
+    assert _LaidReader("TURSE", acute_on_a)(crop, "TOMAS", mrz_name="THOMAS") is None  # nor one disagreeing
+    assert _LaidReader("", acute_on_a)(crop, "TOMAS", mrz_name="TOMAS") is None  # nothing read: too faint
