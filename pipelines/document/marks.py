@@ -322,15 +322,14 @@ class MarkReader:
         if found is None:
             return None
         text, probs, low = found
-        letters = [(i, c) for i, c in enumerate(text) if c.isalpha()]
-        if "".join(bare(c) for _, c in letters).upper() != letters_of(value):
+        if letters_of(text) != letters_of(value):
             if not (text and mrz_name is not None and mrz_form(value) == mrz_name):
                 return None
             # Tesseract read a line on the crop, misread (TURSE), and a valid MRZ confirms the value's letters:
             # the value's own letters are laid along the line
             text = unicodedata.normalize("NFC", value)
             probs, low = self._classified(crop, text)
-            letters = [(i, c) for i, c in enumerate(text) if c.isalpha()]
+        letters = [(i, c) for i, c in enumerate(text) if c.isalpha()]
         out = self._decide(value, letters, probs, low)
         if mrz_name is not None and mrz_form(value) != mrz_name and (out is None or mrz_form(out) != mrz_name):
             fixed = self._decide(value, letters, probs, low, against_mrz=True)

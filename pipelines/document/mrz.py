@@ -80,6 +80,12 @@ class MrzReading:
         return dates_ok and (f.sex or "<") in ("M", "F", "X", "<")
 
     @property
+    def passport(self) -> bool:
+        """The document code names a passport (``P``), which ICAO 9303 issues as TD3 only (a TD2 document is
+        coded A, C or I; a visa V)."""
+        return self.fields.document_code.startswith("P")
+
+    @property
     def n_valid_checks(self) -> int:
         """Check digits that verify over real data (an empty optional field's filler digit is not counted)."""
         return sum(_verifies(c) for c in self.fields.checks)

@@ -232,9 +232,8 @@ def _doubled(block: str, cells: str) -> bool:
 
 
 def _passport_as_td2(reading: MrzReading) -> bool:
-    """A TD2 reading whose document code is a passport's (``P``): ICAO 9303 issues passports as TD3 only (a TD2
-    document is coded A, C or I; a visa V), so this is a TD3 whose filler runs OCR shortened."""
-    return reading.layout is MrzLayout.TD2 and reading.fields.document_code.startswith("P")
+    """A TD2 reading coded as a passport (:attr:`MrzReading.passport`): a TD3 whose filler runs OCR shortened."""
+    return reading.layout is MrzLayout.TD2 and reading.passport
 
 
 def _better(a: MrzReading | None, b: MrzReading | None) -> MrzReading | None:

@@ -228,13 +228,18 @@ class DocumentResult:
         }
 
 
+def _junk(mrz: MrzReading) -> bool:
+    """An MRZ no check digit of which verifies: lines of a licence front taken for one (``YSTISNJONUSAIWCG<<<``),
+    or an MRZ too misread to trust. It names no family and gives no values; its failed check stays."""
+    return mrz.n_valid_checks == 0
+
+
 def _family(mrz: MrzReading | None, barcodes: tuple[Barcode, ...], is_card: bool | None) -> DocumentFamily | None:
     """The document family from its MRZ (a TD3 or a passport's document code ``P``: the passport family), an
     AAMVA barcode or a card without either (a licence front); ``None`` where the document's title must tell
-    (``title.py``). An MRZ no check digit of which verifies names no family: lines of a licence front taken
-    for an MRZ (``YSTISNJONUSAIWCG<<<``), or an MRZ too misread to tell."""
-    if mrz is not None and mrz.n_valid_checks > 0:
-        passport = mrz.layout.value == "TD3" or mrz.fields.document_code.startswith("P")
+    (``title.py``), as behind a :func:`_junk` MRZ."""
+    if mrz is not None and not _junk(mrz):
+        passport = mrz.layout.value == "TD3" or mrz.passport
         return DocumentFamily.PASSPORT_TD3 if passport else DocumentFamily.ID_CARD_TD1
     if any(b.aamva() is not None for b in barcodes):
         return DocumentFamily.DRIVER_LICENSE_AAMVA
@@ -244,9 +249,9 @@ def _family(mrz: MrzReading | None, barcodes: tuple[Barcode, ...], is_card: bool
 
 
 def _mrz_values(mrz: MrzReading | None, today: dt.date | None) -> dict:
-    """``{Field: value}`` the MRZ gives (``validation.mrz_values``); none from an MRZ no check digit of which
-    verifies: lines of a licence front taken for one (a surname ``SOFROEMREOVOB``), or too misread to trust."""
-    return mrz_values(mrz, today) if mrz is not None and mrz.n_valid_checks > 0 else {}
+    """``{Field: value}`` the MRZ gives (``validation.mrz_values``); none from a :func:`_junk` one (its
+    "surname" had been a licence's ``SOFROEMREOVOB``)."""
+    return mrz_values(mrz, today) if mrz is not None and not _junk(mrz) else {}
 
 
 def _warp(warper: DocumentWarper, upright: np.ndarray, *, required: bool,
@@ -335,19 +340,21 @@ def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: Fi
     printed nowhere else, as a tampered birth date is (``birth_date.py``)."""
     exclude = layout.word_indices(f for f in layout.fields if f not in NAME_FIELDS)
     both_names = all(mrz_vals.get(g) for g in NAME_FIELDS)
+
+    def printed_line(f: Field) -> FieldText | None:
+        return find_printed_name(f, mrz_vals[f], layout, reader, exclude, cfg.ocr.mrz_name_lines,
+                                 (cfg.text.extend_x, cfg.text.extend_y))
+
     out = dict(fields)
     for f in NAME_FIELDS:
         r = fields.get(f)
         if r is None or f not in mrz_vals:
             continue
-        if r.source == "ocr" and f.value in disagree and both_names:
-            found = find_printed_name(f, mrz_vals[f], layout, reader, exclude, cfg.ocr.mrz_name_lines,
-                                      (cfg.text.extend_x, cfg.text.extend_y))
+        if r.source == "ocr":
+            found = printed_line(f) if f.value in disagree and both_names else None
             if found is not None and mrz_form(found.text) == mrz_vals[f]:
                 out[f] = FieldResult(found.text, "ocr", found.confidence, found.box)
-                continue
-        if r.source == "ocr":
-            if mrz_form(r.value) != mrz_vals[f]:
+            elif mrz_form(r.value) != mrz_vals[f]:
                 value = respace(r.value, mrz_vals[f]) or r.value
                 value = restore(mrz_vals[f], value) or value
                 if value != r.value:
@@ -355,8 +362,7 @@ def _printed_names(fields: dict, mrz_vals: dict, layout: FieldLayout, reader: Fi
             continue
         if r.source != "mrz":
             continue
-        found = find_printed_name(f, mrz_vals[f], layout, reader, exclude, cfg.ocr.mrz_name_lines,
-                                  (cfg.text.extend_x, cfg.text.extend_y))
+        found = printed_line(f)
         if found is not None:
             out[f] = FieldResult(found.text, "ocr", found.confidence, found.box)
         elif r.box is not None and f in ocr and (value := hyphenate(ocr[f].text, r.value)) is not None:
